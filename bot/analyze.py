@@ -1,0 +1,108 @@
+"""Word-level analysis shared by the index (chunk terms) and the extractor (question terms).
+
+BM25 works on words, not BPE pieces: tiktoken only sets chunk budgets. A term is a word
+normalised so that spelling variants meet: NFKC, curly apostrophes, case folding, possessives
+("CECOT's" → "cecot"), digit grouping ("40,000" → "40000") and a Snowball stem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+
+# Words with apostrophes stay one token; numbers keep their grouping and decimals together.
+_TOKEN = re.compile(
+    r"(?=[^\W_]*\d)(?=[^\W_]*[^\W\d_])[^\W_]+"  # mixed letters and digits: 5G, mp3, H1N1
+    r"|\d+(?:[.,]\d+)*"  # 40,000  3.5  2024
+    r"|[^\W\d_]+(?:['’‘`][^\W\d_]+)*",  # CECOT's  don’t  café
+)
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
+_GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+
+# Lucene/Snowball-style English stop words, plus the question words that carry no topic.
+STOPWORDS = frozenset(
+    """
+    a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its
+    itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom whose why will with would you your yours yourself
+    yourselves s t also many much
+    """.split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    term: str  # analysed form
+    start: int  # offsets of the surface word in the analysed text
+    end: int
+
+
+def normalize_word(word: str) -> str:
+    """Surface word → comparable form, before stemming."""
+    w = unicodedata.normalize("NFKC", word).translate(_APOSTROPHES).casefold()
+    if w[:1].isdigit():
+        if _GROUPED.match(w):
+            w = w.replace(",", "")
+        return w
+    if w.endswith("'s"):
+        w = w[:-2]
+    elif w.endswith("'"):
+        w = w[:-1]
+    return w.replace("'", "")
+
+
+class Analyzer:
+    """Text → terms. Stateless apart from a stem cache; safe to share between threads."""
+
+    def __init__(self, *, stem: bool = True, stopwords: frozenset[str] = STOPWORDS) -> None:
+        self.stem = stem
+        self.stopwords = stopwords
+        stemmer = Stemmer.Stemmer("english")
+        # PyStemmer's C call holds the GIL, so threads (Discord handlers) can share one stemmer.
+        self._stem = lru_cache(maxsize=1 << 18)(stemmer.stemWord) if stem else None
+
+    def term(self, word: str) -> str | None:
+        """Analysed term for one surface word, or None for a stop word."""
+        w = normalize_word(word)
+        if not w or w in self.stopwords:
+            return None
+        if self._stem is not None and not w[0].isdigit():
+            return self._stem(w)
+        return w
+
+    def tokens(self, text: str) -> Iterator[Token]:
+        """Terms with the offsets of the words they came from."""
+        term = self.term
+        for m in _TOKEN.finditer(text):
+            t = term(m.group())
+            if t is not None:
+                yield Token(t, m.start(), m.end())
+
+    def terms(self, text: str) -> list[str]:
+        term = self.term
+        out = []
+        for m in _TOKEN.finditer(text):
+            t = term(m.group())
+            if t is not None:
+                out.append(t)
+        return out
+
+    def config(self) -> dict[str, object]:
+        """What the persisted index must match: a change forces a rebuild."""
+        digest = hashlib.sha1(" ".join(sorted(self.stopwords)).encode()).hexdigest()[:12]
+        return {"stem": "snowball-english" if self.stem else None, "stopwords": digest}
+
+
+def words(text: str) -> Iterator[re.Match[str]]:
+    """Surface words of ``text`` (no analysis), for span candidates."""
+    return _TOKEN.finditer(text)

@@ -1,0 +1,144 @@
+"""Typed, frozen data objects passed between the stages of the pipeline.
+
+ingest → Document → chunk → Chunk → index/retrieve → Hit → extract → Answer (with Citation).
+All character offsets refer to ``Document.text``, the document's extracted text.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    """A section heading: ``text`` is ``document.text[start:end]`` stripped of markup."""
+
+    start: int
+    end: int
+    level: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    source: str  # path relative to the corpus folder, with forward slashes
+    title: str
+    text: str
+    headings: tuple[Heading, ...] = ()
+    # Offsets where each line starts; derived from ``text`` once so lookups are a bisect.
+    line_starts: tuple[int, ...] = field(default=(), repr=False, compare=False)
+
+    @classmethod
+    def create(
+        cls, source: str, title: str, text: str, headings: tuple[Heading, ...] = ()
+    ) -> Document:
+        starts = [0]
+        find = text.find
+        i = find("\n")
+        while i != -1:
+            starts.append(i + 1)
+            i = find("\n", i + 1)
+        return cls(source, title, text, tuple(sorted(headings, key=lambda h: h.start)), tuple(starts))
+
+    def line_of(self, offset: int) -> int:
+        """1-based line number of the character at ``offset``."""
+        starts = self.line_starts or (0,)
+        return bisect_right(starts, offset)
+
+    def section_at(self, offset: int) -> Heading | None:
+        """The nearest heading that starts at or before ``offset``."""
+        if not self.headings:
+            return None
+        i = bisect_right([h.start for h in self.headings], offset) - 1
+        return self.headings[i] if i >= 0 else None
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    id: int  # position in the index
+    source: str
+    section: str | None
+    start: int
+    end: int
+    line: int  # 1-based line of ``start``
+    text: str  # == document.text[start:end]
+    n_tokens: int = 0  # tiktoken tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    chunk: Chunk
+    score: float
+    rank: int  # 0-based
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    source: str
+    title: str
+    section: str | None
+    line: int
+    start: int
+    end: int
+    quote: str  # == document.text[start:end]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: str
+    answered: bool
+    answer: str | None
+    sentence: str | None
+    # Offset of ``sentence`` in the cited document, so a renderer can place the span inside it.
+    sentence_start: int | None
+    confidence: float
+    citations: tuple[Citation, ...]
+    sources: tuple[Hit, ...]
+    took_ms: float = 0.0
+
+    @property
+    def span_in_sentence(self) -> tuple[int, int] | None:
+        """(start, end) of the answer span relative to ``sentence``."""
+        if not self.citations or self.sentence_start is None:
+            return None
+        c = self.citations[0]
+        return c.start - self.sentence_start, c.end - self.sentence_start
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """The extractor's best span, before the abstention decision and citation."""
+
+    source: str
+    start: int  # answer span in the document text
+    end: int
+    sentence_start: int  # the sentence that contains the span
+    sentence_end: int
+    confidence: float  # in [0, 1]
+    answer_type: str  # e.g. "number", "date", "person", "place", "phrase"
+    chunk_id: int  # the hit the sentence came from
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    documents: int
+    chunks: int
+    tokens: int  # tiktoken tokens over all chunks
+    built_at: float  # Unix time of the last change
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateReport:
+    stats: IndexStats
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: int = 0
+    skipped: tuple[tuple[str, str], ...] = ()  # (source, reason)
+    seconds: float = 0.0
+    rebuilt_because: str | None = None  # set when an unusable index was thrown away
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.changed or self.removed or self.rebuilt_because)
