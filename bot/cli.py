@@ -1,0 +1,260 @@
+"""``citebot`` command line: parse, call the engine, print. Exit 0 on an answer or a clean
+"not found", 2 on bad usage or an unreadable corpus (one line on stderr)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot import __version__
+from bot.config import Settings, SettingsError
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A problem the user can fix; printed as one line, exit 2."""
+
+
+def _warn(message: str) -> None:
+    print(f"citebot: warning: {message}", file=sys.stderr, flush=True)
+
+
+def add_corpus_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", type=Path, help="documents folder (default: $CITEBOT_CORPUS or ./corpus)")
+    p.add_argument("--index", type=Path, help="index folder (default: $CITEBOT_INDEX or ./.citebot)")
+
+
+def corpus_paths(args: argparse.Namespace, settings: Settings) -> tuple[Path, Path]:
+    return args.corpus or settings.corpus, args.index or settings.index_dir
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on a terminal; nothing when stderr is a pipe or a file."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def open_engine(args: argparse.Namespace, settings: Settings):  # -> Engine (import kept lazy)
+    from bot.engine import Engine
+    from bot.ingest import CorpusError
+
+    corpus, index_dir = corpus_paths(args, settings)
+    try:
+        with progress_bar("indexing") as progress:
+            return Engine.open(corpus, index_dir, warn=_warn, progress=progress)
+    except CorpusError as e:
+        raise UsageError(str(e)) from None
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.engine import Engine
+    from bot.ingest import CorpusError
+
+    corpus, index_dir = corpus_paths(args, settings)
+    engine = Engine(corpus, index_dir, warn=_warn)
+    try:
+        with progress_bar("indexing") as progress:
+            report = engine.refresh(progress)
+    except CorpusError as e:
+        raise UsageError(str(e)) from None
+    s = report.stats
+    changes = (
+        f"{len(report.added)} added, {len(report.changed)} changed, "
+        f"{len(report.removed)} removed, {report.unchanged} unchanged"
+    )
+    print(
+        f"Indexed {s.documents} documents, {s.chunks} chunks, {s.tokens} tokens "
+        f"in {report.seconds:.2f} s ({changes}; {len(report.skipped)} skipped) → {index_dir}"
+    )
+    for source, reason in report.skipped:
+        print(f"  skipped {source}: {reason}")
+    return 0
+
+
+def _print_answer(answer, out: TextIO, as_json: bool) -> None:
+    if as_json:
+        from bot.render.payload import answer_payload
+
+        print(json.dumps(answer_payload(answer), ensure_ascii=False), file=out, flush=True)
+        return
+    from rich.console import Console
+
+    from bot.render.terminal import render_answer
+
+    console = Console(file=out, highlight=False, soft_wrap=True)
+    console.print(render_answer(answer, color=console.is_terminal), end="")
+
+
+def _jsonl(engine, top_k: int, stdin: TextIO, out: TextIO) -> None:
+    """One JSON object out per line in, in order; a bad line yields an ``error`` object."""
+    from bot.engine import QuestionError
+    from bot.render.payload import answer_payload
+
+    for line in stdin:
+        qid: Any = None
+        question: Any = line.rstrip("\n")
+        stripped = question.strip()
+        if stripped.startswith("{"):
+            try:
+                obj = json.loads(stripped)
+            except json.JSONDecodeError as e:
+                obj = {"question": None, "_error": f"invalid JSON: {e.msg}"}
+            if isinstance(obj, dict):
+                qid, question = obj.get("id"), obj.get("question")
+                if not isinstance(question, str):
+                    err = obj.get("_error", "the object has no 'question' string")
+                    result = {"question": question, "error": err}
+                    if qid is not None:
+                        result = {"id": qid, **result}
+                    print(json.dumps(result, ensure_ascii=False), file=out, flush=True)
+                    continue
+        try:
+            payload = answer_payload(engine.ask(question, top_k), qid)
+        except QuestionError as e:
+            payload = {"question": question, "error": str(e)}
+            if qid is not None:
+                payload = {"id": qid, **payload}
+        print(json.dumps(payload, ensure_ascii=False), file=out, flush=True)
+
+
+def _interactive(engine, top_k: int, history: Path) -> int:
+    """The local query mode: a prompt with history; Ctrl-D quits."""
+    from bot.engine import QuestionError
+
+    try:
+        import readline
+    except ImportError:  # Windows without pyreadline: the prompt still works, without history
+        readline = None
+    if readline is not None:
+        try:
+            readline.read_history_file(history)
+        except OSError:
+            pass
+    s = engine.stats
+    print(f"citebot {__version__} · {s.documents} documents, {s.chunks} chunks. Ctrl-D quits.")
+    try:
+        while True:
+            try:
+                question = input("? ")
+            except EOFError:
+                print()
+                return 0
+            if not question.strip():
+                continue
+            try:
+                _print_answer(engine.ask(question, top_k), sys.stdout, as_json=False)
+            except QuestionError as e:
+                print(str(e))
+    except KeyboardInterrupt:
+        print()
+        return 0
+    finally:
+        if readline is not None:
+            try:
+                history.parent.mkdir(parents=True, exist_ok=True)
+                readline.set_history_length(1000)
+                readline.write_history_file(history)
+            except OSError:
+                pass
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.engine import QuestionError
+
+    top_k = args.top_k if args.top_k is not None else settings.top_k
+    if top_k < 1 or top_k > 100:
+        raise UsageError("--top-k must be between 1 and 100")
+    question = " ".join(args.question)
+    if args.jsonl:
+        if question:
+            raise UsageError("--jsonl reads questions from stdin; give no QUESTION argument")
+        _jsonl(open_engine(args, settings), top_k, sys.stdin, sys.stdout)
+        return 0
+    if not args.question:
+        if sys.stdin.isatty() and sys.stdout.isatty() and not args.json:
+            _, index_dir = corpus_paths(args, settings)
+            return _interactive(open_engine(args, settings), top_k, index_dir / "history")
+        raise UsageError("no question given (try: citebot ask \"what is ...?\")")
+    engine = open_engine(args, settings)
+    try:
+        answer = engine.ask(question, top_k)
+    except QuestionError as e:
+        raise UsageError(str(e)) from None
+    _print_answer(answer, sys.stdout, args.json)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="citebot", description="Cited extractive answers over a folder of documents."
+    )
+    parser.add_argument("--version", action="version", version=f"citebot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("index", help="build or update the index")
+    add_corpus_options(p)
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="answer a question (no question on a terminal: interactive)")
+    add_corpus_options(p)
+    p.add_argument("--top-k", type=int, help="sources to show (default 5)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    mode.add_argument("--jsonl", action="store_true", help="questions from stdin, JSON lines out")
+    p.add_argument("question", nargs="*", metavar="QUESTION")
+    p.set_defaults(func=cmd_ask)
+
+    from bot.chat.command import register as register_chat
+    from bot.evaluate.command import register as register_eval
+
+    register_eval(sub)
+    register_chat(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.load()
+        return args.func(args, settings)
+    except (UsageError, SettingsError) as e:
+        print(f"citebot: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # `citebot ask ... | head`: the reader left; not an error worth a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

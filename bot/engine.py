@@ -1,0 +1,142 @@
+"""The one entry point that answers a question; both front ends call it.
+
+``Engine`` owns the analyzer, the chunker and the on-disk index. ``ask`` is synchronous and
+thread-safe: it reads the current index snapshot once, so a concurrent ``refresh`` (which builds
+a new generation on disk and then swaps the reference) never mixes two indexes in one answer.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.analyze import Analyzer
+from bot.chunk import Chunker
+from bot.cite import cite
+from bot.extract import MIN_CONFIDENCE, extract
+from bot.index import BM25Params, Index, IndexStore
+from bot.models import Answer, IndexStats, UpdateReport
+from bot.retrieve import retrieve
+
+# Questions are matched against chunks of a few hundred tokens; anything far longer is a paste,
+# not a question, and would only slow retrieval down.
+MAX_QUESTION_CHARS = 1000
+
+
+class QuestionError(ValueError):
+    """The question cannot be asked (empty, too long); the message is for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    chunk_tokens: int = 200
+    chunk_overlap: int = 40
+    bm25: BM25Params = BM25Params()
+    min_confidence: float = MIN_CONFIDENCE
+    # Chunks handed to the extractor: more than the sources shown, since the answer sentence is
+    # often in the second or third chunk.
+    candidates: int = 8
+    max_question_chars: int = MAX_QUESTION_CHARS
+
+
+Progress = Callable[[int, int], None]
+Warn = Callable[[str], None]
+
+
+class Engine:
+    def __init__(
+        self,
+        corpus: Path,
+        index_dir: Path,
+        *,
+        options: EngineOptions | None = None,
+        warn: Warn | None = None,
+    ) -> None:
+        self.corpus = Path(corpus)
+        self.options = options or EngineOptions()
+        self.analyzer = Analyzer()
+        self.chunker = Chunker(self.options.chunk_tokens, self.options.chunk_overlap)
+        self.store = IndexStore(
+            Path(index_dir), analyzer=self.analyzer, chunker=self.chunker, params=self.options.bm25
+        )
+        self._warn = warn or (lambda _msg: None)
+        self._refresh_lock = threading.Lock()
+        self._index: Index | None = None
+
+    @classmethod
+    def open(
+        cls,
+        corpus: Path,
+        index_dir: Path,
+        *,
+        options: EngineOptions | None = None,
+        warn: Warn | None = None,
+        progress: Progress | None = None,
+    ) -> Engine:
+        """An engine whose index matches the corpus as it is now (built or updated if needed)."""
+        engine = cls(corpus, index_dir, options=options, warn=warn)
+        engine.refresh(progress)
+        return engine
+
+    def refresh(self, progress: Progress | None = None) -> UpdateReport:
+        """Bring the index up to date with the corpus; answers keep using the old one until the
+        new generation is complete, then switch in one assignment."""
+        with self._refresh_lock:
+            report = self.store.update(self.corpus, progress=progress, warn=self._warn)
+            if report.changed_anything or self._index is None:
+                self._index = self.store.load()
+            return report
+
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            self.refresh()
+        assert self._index is not None
+        return self._index
+
+    @property
+    def stats(self) -> IndexStats:
+        return self.index.stats
+
+    def sources(self) -> list[str]:
+        return self.index.sources()
+
+    def check_question(self, question: str) -> str:
+        """The question stripped, or QuestionError with a message fit for the user."""
+        q = " ".join(question.split())
+        if not q:
+            raise QuestionError("The question is empty.")
+        limit = self.options.max_question_chars
+        if len(q) > limit:
+            raise QuestionError(f"The question is too long ({len(q)} characters; limit {limit}).")
+        return q
+
+    def ask(self, question: str, top_k: int = 5) -> Answer:
+        t0 = time.perf_counter()
+        q = self.check_question(question)
+        index = self.index  # one snapshot for the whole answer
+        hits = retrieve(index, self.analyzer, q, max(top_k, self.options.candidates))
+        found = extract(q, hits, index, self.analyzer)
+        answered = found is not None and found.confidence >= self.options.min_confidence
+        citations = ()
+        sentence = sentence_start = answer = None
+        if found is not None and answered:
+            doc = index.document(found.source)
+            citations = (cite(doc, found.start, found.end),)
+            answer = citations[0].quote
+            sentence = doc.text[found.sentence_start : found.sentence_end]
+            sentence_start = found.sentence_start
+        return Answer(
+            question=q,
+            answered=answered,
+            answer=answer,
+            sentence=sentence,
+            sentence_start=sentence_start,
+            confidence=round(found.confidence, 4) if found else 0.0,
+            citations=citations,
+            sources=tuple(hits[:top_k]),
+            took_ms=(time.perf_counter() - t0) * 1000,
+        )

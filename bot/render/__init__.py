@@ -1,0 +1,1 @@
+"""Answer → something a person or a program reads. Front ends pick a renderer."""
