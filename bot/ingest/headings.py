@@ -1,0 +1,214 @@
+"""Heading detection: markdown syntax, and a heuristic for plain text (and PDF text).
+
+Plain text has no markup, so a heading is recognised by shape: a short standalone line that does
+not read like a sentence (no closing period, mostly capitalised words or a short question),
+followed by a longer paragraph line. The rules are deliberately conservative: a missed heading
+only coarsens sections, while a false one splits a paragraph's chunk and mislabels citations.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from bot.models import Heading
+
+PLAIN_TEXT_LEVEL = 2  # level 1 is left for the document title
+
+_MAX_CHARS = 90
+_MAX_WORDS = 12
+_MIN_TITLE_CASE = 0.75
+# Words that stay lowercase in title case, so they do not count against it.
+_MINOR_WORDS = frozenset(
+    """
+    a an the and or nor but so yet of to in on at by for with from as into onto upon via vs per
+    than over off out up is are was were be de la le du del von van
+    """.split()  # noqa: SIM905 - a word list reads best as words
+)
+_BULLET = re.compile(r"^(?:[-*+•◦▪‣–—>|]|\(?[a-z0-9]{1,3}\))(?:\s|$)")
+_SECTION_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[IVXLC]+\.)\s+")
+_LINK_OR_HANDLE = re.compile(r"https?://|www\.|\.(?:com|org|net|gov|edu|io)/|@\w|\S+@\S+\.\w")
+_NOT_A_HEADING_END = tuple(".,;:…-–—([{/\\")
+_OPENING_QUOTES = tuple("\"'“‘«„")
+_WORD = re.compile(r"[^\s]+")
+_EDGE_PUNCT = "\"'“”‘’«»()[]{}¿¡*_"
+
+
+def _lines(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of every line, without its newline."""
+    pos = 0
+    n = len(text)
+    while pos <= n:
+        nl = text.find("\n", pos)
+        end = n if nl == -1 else nl
+        yield pos, end
+        if nl == -1:
+            return
+        pos = nl + 1
+
+
+def _title_case_ratio(words: list[str]) -> float:
+    significant = 0
+    capitalised = 0
+    for i, raw in enumerate(words):
+        word = raw.strip(_EDGE_PUNCT)
+        if not word or not any(c.isalnum() for c in word):
+            continue
+        if i > 0 and word.lower() in _MINOR_WORDS:
+            continue
+        significant += 1
+        first = next(c for c in word if c.isalnum())
+        # Digits and scripts without case (CJK, Arabic, ...) do not count against title case.
+        if not first.islower():
+            capitalised += 1
+    return capitalised / significant if significant else 0.0
+
+
+def looks_like_heading(line: str) -> bool:
+    """Shape test for one stripped line, ignoring its neighbours."""
+    if not line or len(line) > _MAX_CHARS:
+        return False
+    if line.endswith(_NOT_A_HEADING_END) or line.startswith(_OPENING_QUOTES):
+        return False
+    if _BULLET.match(line) or _LINK_OR_HANDLE.search(line):
+        return False
+    body = _SECTION_NUMBER.sub("", line, count=1)
+    if not body or not body[0].isalnum() or body[0].islower():
+        return False
+    words = _WORD.findall(body)
+    if not words or len(words) > _MAX_WORDS:
+        return False
+    letters = sum(c.isalpha() for c in body)
+    if letters < 2 or letters < 0.5 * sum(not c.isspace() for c in body):
+        return False
+    if body.endswith("?") and len(words) <= 10:
+        return True  # "What is the CECOT?" - questions head FAQ-style sections
+    if body.endswith("!"):
+        return False
+    if body.count(",") > 1 or ". " in body:  # lists and sentences, not titles
+        return False
+    return _title_case_ratio(words) >= _MIN_TITLE_CASE
+
+
+def plain_text_headings(text: str) -> tuple[Heading, ...]:
+    """Headings of unmarked text: heading-shaped lines followed by a longer paragraph line."""
+    lines = [(s, e) for s, e in _lines(text)]
+    stripped = [text[s:e].strip() for s, e in lines]
+    out: list[Heading] = []
+    for i, line in enumerate(stripped):
+        if not looks_like_heading(line):
+            continue
+        nxt = next((stripped[j] for j in range(i + 1, len(stripped)) if stripped[j]), "")
+        if len(nxt) <= len(line) or len(_WORD.findall(nxt)) < 4:
+            continue
+        if looks_like_heading(nxt) and not nxt.endswith((".", "!", "?", ":")):
+            continue  # a run of short lines (an address, a poem, a table) is not a section start
+        prev = stripped[i - 1] if i > 0 else ""
+        if prev and prev.endswith((",", "-", "–", "(", "&")):
+            continue  # the line continues a wrapped sentence
+        if prev and looks_like_heading(prev):
+            continue  # the end of a run of short lines (an address, a table of contents)
+        s, e = lines[i]
+        lead = len(text[s:e]) - len(text[s:e].lstrip())
+        start = s + lead
+        out.append(Heading(start, start + len(line), PLAIN_TEXT_LEVEL, line))
+    return tuple(out)
+
+
+# --- markdown -----------------------------------------------------------------------------
+
+_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+|$)")
+_ATX_CLOSING = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_LIST_OR_BLOCK = re.compile(r"^ {0,3}(?:[-*+>]\s|\d{1,9}[.)]\s|#|<|\|)")
+_INLINE_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_INLINE_MARKS = re.compile(r"(\*\*|__|\*|_|`|~~)(?=\S)(.+?)(?<=\S)\1")
+
+
+def strip_inline_markdown(text: str) -> str:
+    """Heading text as read: links reduced to their label, emphasis and code marks dropped."""
+    text = _INLINE_LINK.sub(r"\1", text)
+    prev = None
+    while prev != text:
+        prev = text
+        text = _INLINE_MARKS.sub(r"\2", text)
+    return text.strip()
+
+
+def markdown_headings(text: str) -> tuple[Heading, ...]:
+    """ATX (``# Title``) and setext (``Title`` over ``===``/``---``) headings, outside fences."""
+    out: list[Heading] = []
+    fence: str | None = None
+    prev: tuple[int, int] | None = None  # the previous line, if it can be a setext heading
+    prev_is_paragraph_start = False
+    lines = list(_lines(text))
+    i = 0
+    # YAML front matter is metadata, not a setext heading over a "---" line.
+    if lines and text[lines[0][0] : lines[0][1]].rstrip() == "---":
+        for j in range(1, len(lines)):
+            if text[lines[j][0] : lines[j][1]].rstrip() in ("---", "..."):
+                i = j + 1
+                break
+    blank_before = True
+    while i < len(lines):
+        s, e = lines[i]
+        line = text[s:e]
+        i += 1
+        m = _FENCE.match(line)
+        if fence is not None:
+            closes = m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence)
+            if closes and not line[m.end() :].strip():
+                fence = None
+            prev, blank_before = None, False
+            continue
+        if m and not (m.group(1)[0] == "`" and "`" in line[m.end() :]):
+            fence = m.group(1)
+            prev, blank_before = None, False
+            continue
+        if not line.strip():
+            prev, blank_before = None, True
+            continue
+        m = _ATX.match(line)
+        if m:
+            content_start = s + m.end()
+            rest = text[content_start:e]
+            closing = _ATX_CLOSING.search(rest)
+            if closing:
+                rest = rest[: closing.start()]
+            rest = rest.rstrip()
+            if rest:
+                out.append(
+                    Heading(
+                        content_start,
+                        content_start + len(rest),
+                        len(m.group(1)),
+                        strip_inline_markdown(rest),
+                    )
+                )
+            prev, blank_before = None, False
+            continue
+        m = _SETEXT.match(line)
+        if m and prev is not None and prev_is_paragraph_start:
+            ps, pe = prev
+            raw = text[ps:pe]
+            lead = len(raw) - len(raw.lstrip())
+            content = raw.strip()
+            out.append(
+                Heading(
+                    ps + lead,
+                    ps + lead + len(content),
+                    1 if m.group(1)[0] == "=" else 2,
+                    strip_inline_markdown(content),
+                )
+            )
+            prev, blank_before = None, False
+            continue
+        # Only a one-line paragraph becomes a setext heading here; a multi-line one would make a
+        # heading text with line breaks, which citations cannot show on one line.
+        indented_code = line.startswith("    ") and blank_before
+        can_head = not indented_code and not _LIST_OR_BLOCK.match(line)
+        prev_is_paragraph_start = can_head and (blank_before or prev is None)
+        prev = (s, e) if can_head else None
+        blank_before = False
+    return tuple(out)
