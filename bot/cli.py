@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -241,6 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="citebot: %(levelname)s: %(message)s")
+    # pypdf logs its own repair notes for damaged files; the reader already turns a file it
+    # cannot read into one clear warning, so its chatter would only repeat it.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         settings = Settings.load()
         return args.func(args, settings)

@@ -1,0 +1,699 @@
+"""The on-disk index: generations of JSON metadata and memory-mapped numpy arrays.
+
+Layout of ``index_dir``::
+
+    CURRENT          name of the live generation (replaced atomically)
+    lock             flock'ed by ``update`` so two processes never write at once
+    gen-000042/      one complete, never-modified index
+
+A generation holds (C chunks, D documents, V terms, P postings):
+
+    meta.json        format version, analyzer/chunker/BM25 config, counts, stats
+    files.json       per-file fingerprint (size, mtime_ns, sha1) and skipped files
+    sources.json     document sources, sorted (document index = position)
+    vocab.json       terms, sorted (term id = position)
+    sections.json    distinct section headings (chunk section = position, -1 for none)
+    doc_chunks.npy   int64 (D+1): chunk id range of each document
+    doc_bytes.npy    int64 (D+1): byte range of each document in texts.bin
+    texts.bin        extracted texts, UTF-8, concatenated
+    docmeta.bin      one JSON object per document (title, headings), concatenated
+    docmeta_off.npy  int64 (D+1)
+    chunks.npy       int64 (C, 9): doc, start, end, byte start, byte end, line, section,
+                     tiktoken tokens, BM25 length
+    indptr.npy       int64 (V+1): CSR by term
+    post_chunk.npy   int32 (P)
+    post_tf.npy      int32 (P)
+    post_weight.npy  float64 (P): each posting's precomputed BM25 contribution
+
+No pickle: everything is JSON or ``.npy`` (loaded with ``allow_pickle=False``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import mmap
+import os
+import re
+import shutil
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.analyze import Analyzer
+from bot.chunk import Chunker
+from bot.index.bm25 import BM25Params, accumulate, avg_length, idf_array, posting_weights, top_k
+from bot.index.build import AnalysedDoc, Failed, Unchanged, analyse_files
+from bot.ingest import scan_corpus
+from bot.models import Chunk, Document, Heading, IndexStats, UpdateReport
+
+FORMAT_VERSION = 1
+_GEN = re.compile(r"^gen-(\d{6,})$")
+# Columns of chunks.npy.
+DOC, START, END, BSTART, BEND, LINE, SECTION, TOKENS, LENGTH = range(9)
+_ARRAYS = (
+    "doc_chunks",
+    "doc_bytes",
+    "docmeta_off",
+    "chunks",
+    "indptr",
+    "post_chunk",
+    "post_tf",
+    "post_weight",
+)
+DOCUMENT_CACHE = 64
+
+
+class IndexUnusable(Exception):
+    """The index on disk cannot be used (missing, corrupt, or built with other settings)."""
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexUnusable(f"missing {path.name}") from None
+    except (OSError, ValueError) as exc:
+        raise IndexUnusable(f"corrupt {path.name}: {exc}") from None
+
+
+def _load_array(gen: Path, name: str) -> np.ndarray:
+    path = gen / f"{name}.npy"
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except FileNotFoundError:
+        raise IndexUnusable(f"missing {path.name}") from None
+    except (OSError, ValueError, EOFError) as exc:
+        raise IndexUnusable(f"corrupt {path.name}: {exc}") from None
+
+
+def _map_file(path: Path) -> mmap.mmap | bytes:
+    try:
+        with open(path, "rb") as f:
+            if os.fstat(f.fileno()).st_size == 0:
+                return b""
+            # The mapping keeps the inode alive after a newer generation deletes this one.
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except FileNotFoundError:
+        raise IndexUnusable(f"missing {path.name}") from None
+    except OSError as exc:
+        raise IndexUnusable(f"cannot read {path.name}: {exc}") from None
+
+
+def _expect(cond: bool, what: str) -> None:
+    if not cond:
+        raise IndexUnusable(f"inconsistent index: {what}")
+
+
+class Index:
+    """An immutable snapshot of one generation; safe to use from many threads at once."""
+
+    def __init__(self, gen: Path, settings: dict[str, Any]) -> None:
+        meta = _read_json(gen / "meta.json")
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
+            found = meta.get("format") if isinstance(meta, dict) else None
+            raise IndexUnusable(f"index format {found}, this version reads {FORMAT_VERSION}")
+        for key, want in settings.items():
+            if meta.get(key) != want:
+                raise IndexUnusable(f"{key} settings changed")
+        try:
+            counts = {
+                k: int(meta["counts"][k]) for k in ("documents", "chunks", "terms", "postings")
+            }
+            s = meta["stats"]
+            self.stats = IndexStats(
+                int(s["documents"]), int(s["chunks"]), int(s["tokens"]), float(s["built_at"])
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IndexUnusable(f"corrupt meta.json: {exc!r}") from None
+        self.path = gen
+        self._sources: list[str] = _read_json(gen / "sources.json")
+        vocab: list[str] = _read_json(gen / "vocab.json")
+        self._sections: list[str] = _read_json(gen / "sections.json")
+        arrays = {name: _load_array(gen, name) for name in _ARRAYS}
+        d, c, v, p = counts["documents"], counts["chunks"], counts["terms"], counts["postings"]
+        shapes = {
+            "doc_chunks": ((d + 1,), np.int64),
+            "doc_bytes": ((d + 1,), np.int64),
+            "docmeta_off": ((d + 1,), np.int64),
+            "chunks": ((c, 9), np.int64),
+            "indptr": ((v + 1,), np.int64),
+            "post_chunk": ((p,), np.int32),
+            "post_tf": ((p,), np.int32),
+            "post_weight": ((p,), np.float64),
+        }
+        for name, (shape, dtype) in shapes.items():
+            a = arrays[name]
+            _expect(a.shape == shape and a.dtype == dtype, f"{name}.npy has shape {a.shape}")
+        _expect(isinstance(self._sources, list) and len(self._sources) == d, "sources.json length")
+        _expect(isinstance(vocab, list) and len(vocab) == v, "vocab.json length")
+        _expect(isinstance(self._sections, list), "sections.json")
+        self._doc_chunks = arrays["doc_chunks"]
+        self._doc_bytes = arrays["doc_bytes"]
+        self._docmeta_off = arrays["docmeta_off"]
+        self._chunks = arrays["chunks"]
+        self._indptr = arrays["indptr"]
+        self._post_chunk = arrays["post_chunk"]
+        self._post_tf = arrays["post_tf"]
+        self._post_weight = arrays["post_weight"]
+        _expect(int(self._indptr[-1]) == p and int(self._indptr[0]) == 0, "indptr bounds")
+        _expect(int(self._doc_chunks[-1]) == c, "document chunk ranges")
+        self._texts = _map_file(gen / "texts.bin")
+        self._docmeta = _map_file(gen / "docmeta.bin")
+        _expect(len(self._texts) == int(self._doc_bytes[-1]), "texts.bin size")
+        _expect(len(self._docmeta) == int(self._docmeta_off[-1]), "docmeta.bin size")
+        self._vocab = {t: i for i, t in enumerate(vocab)}
+        self._doc_index = {s: i for i, s in enumerate(self._sources)}
+        self._cache: OrderedDict[str, Document] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    # -- queries ---------------------------------------------------------------------------------
+    def search(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
+        """(chunk id, score) of the ``k`` best chunks, score descending then id ascending;
+        only chunks that share a term with the query."""
+        n = self.stats.chunks
+        if k <= 0 or n == 0:
+            return []
+        postings = []
+        for term in terms:  # in query order, duplicates included, as rank-bm25 adds them
+            t = self._vocab.get(term)
+            if t is None:
+                continue
+            lo, hi = int(self._indptr[t]), int(self._indptr[t + 1])
+            postings.append((self._post_chunk[lo:hi], self._post_weight[lo:hi]))
+        if not postings:
+            return []
+        return top_k(accumulate(n, postings), k)
+
+    def chunk(self, chunk_id: int) -> Chunk:
+        if not 0 <= chunk_id < self.stats.chunks:
+            raise IndexError(f"chunk {chunk_id} not in index of {self.stats.chunks} chunks")
+        row = [int(x) for x in self._chunks[chunk_id]]
+        d = row[DOC]
+        base = int(self._doc_bytes[d])
+        text = bytes(self._texts[base + row[BSTART] : base + row[BEND]]).decode("utf-8")
+        section = row[SECTION]
+        return Chunk(
+            id=chunk_id,
+            source=self._sources[d],
+            section=self._sections[section] if section >= 0 else None,
+            start=row[START],
+            end=row[END],
+            line=row[LINE],
+            text=text,
+            n_tokens=row[TOKENS],
+        )
+
+    def document(self, source: str) -> Document:
+        with self._cache_lock:
+            doc = self._cache.get(source)
+            if doc is not None:
+                self._cache.move_to_end(source)
+                return doc
+        d = self._doc_index.get(source)
+        if d is None:
+            raise KeyError(source)
+        lo, hi = int(self._doc_bytes[d]), int(self._doc_bytes[d + 1])
+        text = bytes(self._texts[lo:hi]).decode("utf-8")
+        mlo, mhi = int(self._docmeta_off[d]), int(self._docmeta_off[d + 1])
+        meta = json.loads(bytes(self._docmeta[mlo:mhi]).decode("utf-8"))
+        headings = tuple(Heading(s, e, lvl, t) for s, e, lvl, t in meta["headings"])
+        doc = Document.create(source, meta["title"], text, headings)
+        with self._cache_lock:
+            self._cache[source] = doc
+            while len(self._cache) > DOCUMENT_CACHE:
+                self._cache.popitem(last=False)
+        return doc
+
+    def sources(self) -> list[str]:
+        return list(self._sources)
+
+    def chunk_ids(self, source: str) -> range:
+        d = self._doc_index.get(source)
+        if d is None:
+            raise KeyError(source)
+        return range(int(self._doc_chunks[d]), int(self._doc_chunks[d + 1]))
+
+    def vocabulary_size(self) -> int:
+        return len(self._vocab)
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Fingerprint:
+    size: int
+    mtime_ns: int
+    sha1: str
+
+
+@dataclass(slots=True)
+class _Skipped:
+    size: int
+    mtime_ns: int
+    reason: str
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    _write_bytes(path, json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def _write_array(path: Path, a: np.ndarray) -> None:
+    with open(path, "wb") as f:
+        np.save(f, np.ascontiguousarray(a), allow_pickle=False)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class IndexStore:
+    def __init__(
+        self, index_dir: Path, *, analyzer: Analyzer, chunker: Chunker, params: BM25Params
+    ) -> None:
+        self.index_dir = Path(index_dir)
+        self.analyzer = analyzer
+        self.chunker = chunker
+        self.params = params
+        self.workers: int | None = None  # None: one per core
+
+    def _settings(self) -> dict[str, Any]:
+        # Round-tripped through JSON so a freshly built dict compares equal to a loaded one.
+        return json.loads(
+            json.dumps(
+                {
+                    "analyzer": self.analyzer.config(),
+                    "chunker": self.chunker.config(),
+                    "params": self.params.config(),
+                }
+            )
+        )
+
+    def _current(self) -> Path | None:
+        pointer = self.index_dir / "CURRENT"
+        try:
+            name = pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise IndexUnusable(f"cannot read CURRENT: {exc}") from None
+        if not _GEN.match(name):
+            raise IndexUnusable(f"CURRENT names no generation: {name[:40]!r}")
+        return self.index_dir / name
+
+    def load(self) -> Index:
+        """The live generation; raises IndexUnusable if there is none or it cannot be used."""
+        for attempt in range(3):
+            gen = self._current()
+            if gen is None:
+                raise IndexUnusable(f"no index in {self.index_dir}")
+            try:
+                return Index(gen, self._settings())
+            except IndexUnusable:
+                # An update may have switched generations and deleted this one meanwhile.
+                if attempt == 2 or self._current() == gen:
+                    raise
+        raise AssertionError("unreachable")
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.index_dir / "lock", "a+b") as f:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+    def update(
+        self,
+        corpus: Path,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        warn: Callable[[str], None] | None = None,
+    ) -> UpdateReport:
+        """Bring the index in line with ``corpus``, re-reading only files whose stat changed."""
+        with self._locked():
+            return self._update(Path(corpus), progress, warn or (lambda _msg: None))
+
+    def _update(
+        self,
+        corpus: Path,
+        progress: Callable[[int, int], None] | None,
+        warn: Callable[[str], None],
+    ) -> UpdateReport:
+        t0 = time.perf_counter()
+        files = scan_corpus(corpus)
+        old: Index | None = None
+        old_files: dict[str, _Fingerprint] = {}
+        old_skipped: dict[str, _Skipped] = {}
+        rebuilt_because = None
+        try:
+            gen = self._current()
+            if gen is not None:
+                old = Index(gen, self._settings())
+                old_files, old_skipped = _read_files_json(gen)
+                _expect(sorted(old_files) == old._sources, "files.json does not match sources")
+        except IndexUnusable as exc:
+            rebuilt_because = str(exc)
+            warn(f"rebuilding the index: {rebuilt_because}")
+            old, old_files, old_skipped = None, {}, {}
+
+        jobs = []
+        kept: dict[str, _Fingerprint] = {}
+        still_skipped: dict[str, _Skipped] = {}
+        for f in files:
+            fp = old_files.get(f.source)
+            if fp is not None and fp.size == f.size and fp.mtime_ns == f.mtime_ns:
+                kept[f.source] = fp
+                continue
+            sk = old_skipped.get(f.source)
+            if sk is not None and sk.size == f.size and sk.mtime_ns == f.mtime_ns:
+                still_skipped[f.source] = sk
+                continue
+            jobs.append((f, fp.sha1 if fp is not None else None))
+
+        current = {f.source for f in files}
+        removed = sorted(s for s in old_files if s not in current)
+        added: list[str] = []
+        changed: list[str] = []
+        restat = False
+        new_docs: list[AnalysedDoc] = []
+        for outcome in analyse_files(
+            jobs,
+            chunker=self.chunker,
+            analyzer=self.analyzer,
+            include_headings=self.params.include_headings,
+            progress=progress,
+            workers=self.workers,
+        ):
+            if isinstance(outcome, Unchanged):
+                kept[outcome.source] = _Fingerprint(
+                    outcome.size, outcome.mtime_ns, old_files[outcome.source].sha1
+                )
+                restat = True
+            elif isinstance(outcome, Failed):
+                warn(f"skipped {outcome.source}: {outcome.reason}")
+                still_skipped[outcome.source] = _Skipped(
+                    outcome.size, outcome.mtime_ns, outcome.reason
+                )
+                if outcome.source in old_files:
+                    removed.append(outcome.source)
+            else:
+                (changed if outcome.source in old_files else added).append(outcome.source)
+                new_docs.append(outcome)
+        removed.sort()
+        skipped = tuple(sorted((s, k.reason) for s, k in still_skipped.items()))
+
+        def report(stats: IndexStats) -> UpdateReport:
+            return UpdateReport(
+                stats=stats,
+                added=tuple(added),
+                changed=tuple(changed),
+                removed=tuple(removed),
+                unchanged=len(kept),
+                skipped=skipped,
+                seconds=time.perf_counter() - t0,
+                rebuilt_because=rebuilt_because,
+            )
+
+        content_same = old is not None and not (added or changed or removed)
+        if content_same and not restat and still_skipped == old_skipped:
+            assert old is not None
+            return report(old.stats)
+        fingerprints = {
+            **kept,
+            **{d.source: _Fingerprint(d.size, d.mtime_ns, d.sha1) for d in new_docs},
+        }
+        new_gen = self._next_generation()
+        if content_same:
+            assert old is not None
+            stats = old.stats
+            _link_generation(old.path, new_gen)
+        else:
+            stats = _write_generation(
+                new_gen,
+                old,
+                set(kept),
+                new_docs,
+                self._settings(),
+                self.params,
+            )
+        _write_files_json(new_gen, fingerprints, still_skipped)
+        _fsync_dir(new_gen)
+        self._switch(new_gen)
+        return report(stats)
+
+    def _next_generation(self) -> Path:
+        numbers = [int(m.group(1)) for p in self.index_dir.iterdir() if (m := _GEN.match(p.name))]
+        gen = self.index_dir / f"gen-{max(numbers, default=0) + 1:06d}"
+        gen.mkdir()
+        return gen
+
+    def _switch(self, gen: Path) -> None:
+        tmp = self.index_dir / "CURRENT.tmp"
+        _write_bytes(tmp, gen.name.encode())
+        os.replace(tmp, self.index_dir / "CURRENT")
+        _fsync_dir(self.index_dir)
+        # Readers of older generations keep their mmaps (and so the inodes) alive.
+        for p in self.index_dir.iterdir():
+            if _GEN.match(p.name) and p != gen:
+                shutil.rmtree(p, ignore_errors=True)
+
+
+def _read_files_json(gen: Path) -> tuple[dict[str, _Fingerprint], dict[str, _Skipped]]:
+    data = _read_json(gen / "files.json")
+    try:
+        files = {s: _Fingerprint(int(a), int(b), str(c)) for s, (a, b, c) in data["files"].items()}
+        skipped = {s: _Skipped(int(a), int(b), str(c)) for s, (a, b, c) in data["skipped"].items()}
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise IndexUnusable(f"corrupt files.json: {exc!r}") from None
+    return files, skipped
+
+
+def _write_files_json(
+    gen: Path, files: dict[str, _Fingerprint], skipped: dict[str, _Skipped]
+) -> None:
+    _write_json(
+        gen / "files.json",
+        {
+            "files": {s: [f.size, f.mtime_ns, f.sha1] for s, f in sorted(files.items())},
+            "skipped": {s: [k.size, k.mtime_ns, k.reason] for s, k in sorted(skipped.items())},
+        },
+    )
+
+
+def _link_generation(old: Path, new: Path) -> None:
+    """A generation with the same content: files are never modified, so hard links suffice."""
+    for p in old.iterdir():
+        if p.name != "files.json":
+            os.link(p, new / p.name)
+
+
+def _write_generation(
+    gen: Path,
+    old: Index | None,
+    keep: set[str],
+    new_docs: list[AnalysedDoc],
+    settings: dict[str, Any],
+    params: BM25Params,
+) -> IndexStats:
+    """Merge the kept documents of ``old`` (carried over as stored: no re-reading or
+    re-tokenising, only renumbered) with ``new_docs``, recompute the weights, write ``gen``."""
+    new_by_source = {d.source: d for d in new_docs}
+    sources = sorted(keep | new_by_source.keys())
+    n_docs = len(sources)
+
+    # Chunk id ranges in the new numbering.
+    doc_sizes = np.zeros(n_docs, dtype=np.int64)
+    old_doc_of: list[int] = []  # new doc index -> old doc index (-1 for new)
+    for i, s in enumerate(sources):
+        if s in new_by_source:
+            doc_sizes[i] = len(new_by_source[s].chunks)
+            old_doc_of.append(-1)
+        else:
+            assert old is not None
+            od = old._doc_index[s]
+            doc_sizes[i] = int(old._doc_chunks[od + 1] - old._doc_chunks[od])
+            old_doc_of.append(od)
+    doc_chunks = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(doc_sizes, out=doc_chunks[1:])
+    n_chunks = int(doc_chunks[-1])
+
+    # Sections and vocabulary of the new generation.
+    section_ids: dict[str, int] = {}
+    chunks = np.zeros((n_chunks, 9), dtype=np.int64)
+    old_chunk_to_new = None
+    term_set: set[str] = set()
+    old_vocab: list[str] = []
+    if old is not None and old.stats.chunks:
+        old_vocab = [""] * len(old._vocab)
+        for t, i in old._vocab.items():
+            old_vocab[i] = t
+        old_chunk_to_new = np.full(old.stats.chunks, -1, dtype=np.int64)
+        old_sec_map = np.full(len(old._sections) + 1, -1, dtype=np.int64)  # last slot: none
+        for i, od in enumerate(old_doc_of):
+            if od < 0:
+                continue
+            lo, hi = int(old._doc_chunks[od]), int(old._doc_chunks[od + 1])
+            old_chunk_to_new[lo:hi] = np.arange(doc_chunks[i], doc_chunks[i + 1])
+        kept_old = np.flatnonzero(old_chunk_to_new >= 0)
+        rows = np.asarray(old._chunks[kept_old])
+        for sec in np.unique(rows[:, SECTION]):
+            if sec >= 0:
+                name = old._sections[int(sec)]
+                old_sec_map[sec] = section_ids.setdefault(name, len(section_ids))
+        rows[:, SECTION] = old_sec_map[rows[:, SECTION]]
+        rows[:, DOC] = np.searchsorted(doc_chunks, old_chunk_to_new[kept_old], side="right") - 1
+        chunks[old_chunk_to_new[kept_old]] = rows
+    for i, s in enumerate(sources):
+        d = new_by_source.get(s)
+        if d is None:
+            continue
+        lo, hi = int(doc_chunks[i]), int(doc_chunks[i + 1])
+        block = chunks[lo:hi]
+        block[:, DOC] = i
+        block[:, [START, END, BSTART, BEND, LINE, TOKENS, LENGTH]] = d.chunks
+        block[:, SECTION] = [
+            -1 if sec is None else section_ids.setdefault(sec, len(section_ids))
+            for sec in d.sections
+        ]
+        term_set.update(d.terms)
+
+    # Postings: carried-over ones renumbered, new ones appended, then sorted by (term, chunk).
+    parts_term: list[np.ndarray] = []
+    parts_chunk: list[np.ndarray] = []
+    parts_tf: list[np.ndarray] = []
+    if old_chunk_to_new is not None and old is not None:
+        df = np.diff(np.asarray(old._indptr))
+        old_terms = np.repeat(np.arange(len(old_vocab), dtype=np.int32), df)
+        post_chunk = old_chunk_to_new[np.asarray(old._post_chunk)]
+        live = post_chunk >= 0
+        used = np.bincount(old_terms[live], minlength=len(old_vocab)) > 0
+        term_set.update(old_vocab[i] for i in np.flatnonzero(used))
+        vocab = sorted(term_set)
+        term_id = {t: i for i, t in enumerate(vocab)}
+        old_term_to_new = np.array([term_id.get(t, -1) for t in old_vocab], dtype=np.int32)
+        parts_term.append(old_term_to_new[old_terms[live]])
+        parts_chunk.append(post_chunk[live].astype(np.int32))
+        parts_tf.append(np.asarray(old._post_tf)[live])
+    else:
+        vocab = sorted(term_set)
+        term_id = {t: i for i, t in enumerate(vocab)}
+    for i, s in enumerate(sources):
+        d = new_by_source.get(s)
+        if d is None or not len(d.post_term):
+            continue
+        local = np.array([term_id[t] for t in d.terms], dtype=np.int32)
+        parts_term.append(local[d.post_term])
+        parts_chunk.append(d.post_chunk + np.int32(doc_chunks[i]))
+        parts_tf.append(d.post_tf)
+    terms = np.concatenate(parts_term) if parts_term else np.zeros(0, np.int32)
+    post_chunk = np.concatenate(parts_chunk) if parts_chunk else np.zeros(0, np.int32)
+    post_tf = np.concatenate(parts_tf) if parts_tf else np.zeros(0, np.int32)
+    order = np.argsort(terms.astype(np.int64) * max(n_chunks, 1) + post_chunk)
+    terms, post_chunk, post_tf = terms[order], post_chunk[order], post_tf[order]
+    del order
+    doc_freq = np.bincount(terms, minlength=len(vocab))
+    indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+    np.cumsum(doc_freq, out=indptr[1:])
+
+    lengths = chunks[:, LENGTH]
+    avgdl = avg_length(lengths)
+    term_idf = idf_array(doc_freq, n_chunks)
+    weights = posting_weights(term_idf[terms], post_tf, lengths[post_chunk], avgdl, params)
+    del terms
+
+    # Texts and document metadata, in source order.
+    doc_bytes = np.zeros(n_docs + 1, dtype=np.int64)
+    docmeta_off = np.zeros(n_docs + 1, dtype=np.int64)
+    with open(gen / "texts.bin", "wb") as ft, open(gen / "docmeta.bin", "wb") as fm:
+        for i, s in enumerate(sources):
+            d = new_by_source.get(s)
+            if d is None:
+                assert old is not None
+                od = old_doc_of[i]
+                text = old._texts[int(old._doc_bytes[od]) : int(old._doc_bytes[od + 1])]
+                meta = old._docmeta[int(old._docmeta_off[od]) : int(old._docmeta_off[od + 1])]
+            else:
+                text = d.text.encode("utf-8")
+                meta = json.dumps(
+                    {
+                        "title": d.title,
+                        "headings": [[h.start, h.end, h.level, h.text] for h in d.headings],
+                    },
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                ).encode("utf-8")
+            ft.write(text)
+            fm.write(meta)
+            doc_bytes[i + 1] = doc_bytes[i] + len(text)
+            docmeta_off[i + 1] = docmeta_off[i] + len(meta)
+        for f in (ft, fm):
+            f.flush()
+            os.fsync(f.fileno())
+
+    stats = IndexStats(
+        documents=n_docs,
+        chunks=n_chunks,
+        tokens=int(chunks[:, TOKENS].sum()),
+        built_at=time.time(),
+    )
+    _write_array(gen / "doc_chunks.npy", doc_chunks)
+    _write_array(gen / "doc_bytes.npy", doc_bytes)
+    _write_array(gen / "docmeta_off.npy", docmeta_off)
+    _write_array(gen / "chunks.npy", chunks)
+    _write_array(gen / "indptr.npy", indptr)
+    _write_array(gen / "post_chunk.npy", post_chunk.astype(np.int32))
+    _write_array(gen / "post_tf.npy", post_tf.astype(np.int32))
+    _write_array(gen / "post_weight.npy", weights)
+    _write_json(gen / "sources.json", sources)
+    _write_json(gen / "vocab.json", vocab)
+    sections = [""] * len(section_ids)
+    for name, i in section_ids.items():
+        sections[i] = name
+    _write_json(gen / "sections.json", sections)
+    _write_json(
+        gen / "meta.json",
+        {
+            "format": FORMAT_VERSION,
+            **settings,
+            "counts": {
+                "documents": n_docs,
+                "chunks": n_chunks,
+                "terms": len(vocab),
+                "postings": len(post_chunk),
+            },
+            "stats": {
+                "documents": stats.documents,
+                "chunks": stats.chunks,
+                "tokens": stats.tokens,
+                "built_at": stats.built_at,
+            },
+        },
+    )
+    return stats
