@@ -90,7 +90,8 @@ def top_k(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
         keep = vals >= kth
         ids, vals = ids[keep], vals[keep]
     order = np.lexsort((ids, -vals))[:k]
-    return [(int(i), float(s)) for i, s in zip(ids[order], vals[order], strict=True)]
+    # tolist() converts in C; a per-element int()/float() is slow for a large k.
+    return list(zip(ids[order].tolist(), vals[order].tolist(), strict=True))
 
 
 def accumulate(n_chunks: int, postings: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:

@@ -14,6 +14,8 @@ A generation holds (C chunks, D documents, V terms, P postings):
     vocab.json       terms, sorted (term id = position)
     sections.json    distinct section headings (chunk section = position, -1 for none)
     doc_chunks.npy   int64 (D+1): chunk id range of each document
+    doc_lines.npy    int64 (D+1): range of each document's line starts in lines.npy
+    lines.npy        int64: ``Document.line_starts`` of every document, concatenated
     doc_bytes.npy    int64 (D+1): byte range of each document in texts.bin
     texts.bin        extracted texts, UTF-8, concatenated
     docmeta.bin      one JSON object per document (title, headings), concatenated
@@ -43,7 +45,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -54,12 +56,14 @@ from bot.index.build import AnalysedDoc, Failed, Unchanged, analyse_files
 from bot.ingest import scan_corpus
 from bot.models import Chunk, Document, Heading, IndexStats, UpdateReport
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _GEN = re.compile(r"^gen-(\d{6,})$")
 # Columns of chunks.npy.
 DOC, START, END, BSTART, BEND, LINE, SECTION, TOKENS, LENGTH = range(9)
 _ARRAYS = (
     "doc_chunks",
+    "doc_lines",
+    "lines",
     "doc_bytes",
     "docmeta_off",
     "chunks",
@@ -128,7 +132,8 @@ class Index:
                 raise IndexUnusable(f"{key} settings changed")
         try:
             counts = {
-                k: int(meta["counts"][k]) for k in ("documents", "chunks", "terms", "postings")
+                k: int(meta["counts"][k])
+                for k in ("documents", "chunks", "terms", "postings", "lines")
             }
             s = meta["stats"]
             self.stats = IndexStats(
@@ -144,6 +149,8 @@ class Index:
         d, c, v, p = counts["documents"], counts["chunks"], counts["terms"], counts["postings"]
         shapes = {
             "doc_chunks": ((d + 1,), np.int64),
+            "doc_lines": ((d + 1,), np.int64),
+            "lines": ((counts["lines"],), np.int64),
             "doc_bytes": ((d + 1,), np.int64),
             "docmeta_off": ((d + 1,), np.int64),
             "chunks": ((c, 9), np.int64),
@@ -159,6 +166,8 @@ class Index:
         _expect(isinstance(vocab, list) and len(vocab) == v, "vocab.json length")
         _expect(isinstance(self._sections, list), "sections.json")
         self._doc_chunks = arrays["doc_chunks"]
+        self._doc_lines = arrays["doc_lines"]
+        self._lines = arrays["lines"]
         self._doc_bytes = arrays["doc_bytes"]
         self._docmeta_off = arrays["docmeta_off"]
         self._chunks = arrays["chunks"]
@@ -168,6 +177,7 @@ class Index:
         self._post_weight = arrays["post_weight"]
         _expect(int(self._indptr[-1]) == p and int(self._indptr[0]) == 0, "indptr bounds")
         _expect(int(self._doc_chunks[-1]) == c, "document chunk ranges")
+        _expect(int(self._doc_lines[-1]) == counts["lines"], "document line ranges")
         self._texts = _map_file(gen / "texts.bin")
         self._docmeta = _map_file(gen / "docmeta.bin")
         _expect(len(self._texts) == int(self._doc_bytes[-1]), "texts.bin size")
@@ -228,12 +238,19 @@ class Index:
         mlo, mhi = int(self._docmeta_off[d]), int(self._docmeta_off[d + 1])
         meta = json.loads(bytes(self._docmeta[mlo:mhi]).decode("utf-8"))
         headings = tuple(Heading(s, e, lvl, t) for s, e, lvl, t in meta["headings"])
-        doc = Document.create(source, meta["title"], text, headings)
+        llo, lhi = int(self._doc_lines[d]), int(self._doc_lines[d + 1])
+        # Line starts were stored at build time: rescanning a long text costs milliseconds.
+        doc = Document(source, meta["title"], text, headings, tuple(self._lines[llo:lhi].tolist()))
         with self._cache_lock:
             self._cache[source] = doc
             while len(self._cache) > DOCUMENT_CACHE:
                 self._cache.popitem(last=False)
         return doc
+
+    def doc_freq(self, term: str) -> int:
+        """Number of chunks that contain ``term`` (0 if none)."""
+        t = self._vocab.get(term)
+        return 0 if t is None else int(self._indptr[t + 1] - self._indptr[t])
 
     def sources(self) -> list[str]:
         return list(self._sources)
@@ -300,6 +317,7 @@ class IndexStore:
         self.chunker = chunker
         self.params = params
         self.workers: int | None = None  # None: one per core
+        self.timings: dict[str, float] = {}  # seconds per stage of the last update (bench)
 
     def _settings(self) -> dict[str, Any]:
         # Round-tripped through JSON so a freshly built dict compares equal to a loaded one.
@@ -368,6 +386,7 @@ class IndexStore:
     ) -> UpdateReport:
         t0 = time.perf_counter()
         files = scan_corpus(corpus)
+        self.timings = {"scan": time.perf_counter() - t0}
         old: Index | None = None
         old_files: dict[str, _Fingerprint] = {}
         old_skipped: dict[str, _Skipped] = {}
@@ -402,31 +421,43 @@ class IndexStore:
         added: list[str] = []
         changed: list[str] = []
         restat = False
-        new_docs: list[AnalysedDoc] = []
-        for outcome in analyse_files(
-            jobs,
-            chunker=self.chunker,
-            analyzer=self.analyzer,
-            include_headings=self.params.include_headings,
-            progress=progress,
-            workers=self.workers,
-        ):
-            if isinstance(outcome, Unchanged):
-                kept[outcome.source] = _Fingerprint(
-                    outcome.size, outcome.mtime_ns, old_files[outcome.source].sha1
-                )
-                restat = True
-            elif isinstance(outcome, Failed):
-                warn(f"skipped {outcome.source}: {outcome.reason}")
-                still_skipped[outcome.source] = _Skipped(
-                    outcome.size, outcome.mtime_ns, outcome.reason
-                )
-                if outcome.source in old_files:
-                    removed.append(outcome.source)
-            else:
-                (changed if outcome.source in old_files else added).append(outcome.source)
-                new_docs.append(outcome)
+        # A generation folder is only created when there is something to read or write.
+        new_gen = self._next_generation() if jobs else None
+        new_docs = _NewDocs(new_gen)
+        try:
+            for outcome in analyse_files(
+                jobs,
+                chunker=self.chunker,
+                analyzer=self.analyzer,
+                include_headings=self.params.include_headings,
+                progress=progress,
+                workers=self.workers,
+            ):
+                if isinstance(outcome, Unchanged):
+                    kept[outcome.source] = _Fingerprint(
+                        outcome.size, outcome.mtime_ns, old_files[outcome.source].sha1
+                    )
+                    restat = True
+                elif isinstance(outcome, Failed):
+                    warn(f"skipped {outcome.source}: {outcome.reason}")
+                    still_skipped[outcome.source] = _Skipped(
+                        outcome.size, outcome.mtime_ns, outcome.reason
+                    )
+                    if outcome.source in old_files:
+                        removed.append(outcome.source)
+                else:
+                    (changed if outcome.source in old_files else added).append(outcome.source)
+                    new_docs.add(outcome)
+        except BaseException:
+            new_docs.discard()
+            if new_gen is not None:
+                shutil.rmtree(new_gen, ignore_errors=True)
+            raise
+        new_docs.close()
         removed.sort()
+        self.timings["analyse"] = time.perf_counter() - t0 - self.timings["scan"]
+        for i, stage in enumerate(("read_cpu", "chunk_cpu", "terms_cpu")):
+            self.timings[stage] = new_docs.cpu[i]
         skipped = tuple(sorted((s, k.reason) for s, k in still_skipped.items()))
 
         def report(stats: IndexStats) -> UpdateReport:
@@ -444,15 +475,17 @@ class IndexStore:
         content_same = old is not None and not (added or changed or removed)
         if content_same and not restat and still_skipped == old_skipped:
             assert old is not None
+            new_docs.discard()
+            if new_gen is not None:
+                shutil.rmtree(new_gen, ignore_errors=True)
             return report(old.stats)
-        fingerprints = {
-            **kept,
-            **{d.source: _Fingerprint(d.size, d.mtime_ns, d.sha1) for d in new_docs},
-        }
-        new_gen = self._next_generation()
+        fingerprints = {**kept, **new_docs.fingerprints}
+        if new_gen is None:
+            new_gen = new_docs.gen = self._next_generation()
         if content_same:
             assert old is not None
             stats = old.stats
+            new_docs.discard()
             _link_generation(old.path, new_gen)
         else:
             stats = _write_generation(
@@ -466,6 +499,9 @@ class IndexStore:
         _write_files_json(new_gen, fingerprints, still_skipped)
         _fsync_dir(new_gen)
         self._switch(new_gen)
+        self.timings["write"] = (
+            time.perf_counter() - t0 - self.timings["scan"] - self.timings["analyse"]
+        )
         return report(stats)
 
     def _next_generation(self) -> Path:
@@ -514,55 +550,125 @@ def _link_generation(old: Path, new: Path) -> None:
             os.link(p, new / p.name)
 
 
+@dataclass(slots=True)
+class _NewDoc:
+    chunks: np.ndarray  # int64 (n, 7) as in AnalysedDoc
+    sections: np.ndarray  # int64: section id per chunk, -1 for none
+    post_term: np.ndarray  # int32: provisional term id per posting
+    post_chunk: np.ndarray  # int32
+    post_tf: np.ndarray  # int32
+    line_starts: np.ndarray  # int64
+    text: tuple[int, int]  # byte range in the text spool
+    meta: tuple[int, int]  # byte range in the metadata spool
+
+
+class _NewDocs:
+    """Analysed documents, held compactly until the merge: terms as ids into one shared
+    vocabulary (not a string list per document) and texts spooled to the new generation's
+    folder, so a full build does not hold every document's text and terms as Python objects."""
+
+    def __init__(self, gen: Path | None) -> None:
+        self.gen = gen
+        self.docs: dict[str, _NewDoc] = {}
+        self.fingerprints: dict[str, _Fingerprint] = {}
+        self.terms: dict[str, int] = {}
+        self.sections: dict[str, int] = {}
+        self.cpu = [0.0, 0.0, 0.0]
+        self._texts: BinaryIO | None = None
+        self._meta: BinaryIO | None = None
+        self._text_pos = self._meta_pos = 0
+
+    def add(self, d: AnalysedDoc) -> None:
+        if self._texts is None or self._meta is None:
+            assert self.gen is not None
+            self._texts = open(self.gen / "texts.spool", "wb")  # noqa: SIM115 - see close()
+            self._meta = open(self.gen / "docmeta.spool", "wb")  # noqa: SIM115
+        terms = self.terms
+        local = np.fromiter(
+            (terms.setdefault(t, len(terms)) for t in d.terms), dtype=np.int32, count=len(d.terms)
+        )
+        sections = self.sections
+        text = d.text.encode("utf-8")
+        meta = json.dumps(
+            {"title": d.title, "headings": [[h.start, h.end, h.level, h.text] for h in d.headings]},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
+        self._texts.write(text)
+        self._meta.write(meta)
+        self.docs[d.source] = _NewDoc(
+            chunks=d.chunks,
+            sections=np.array(
+                [-1 if s is None else sections.setdefault(s, len(sections)) for s in d.sections],
+                dtype=np.int64,
+            ),
+            post_term=local[d.post_term] if len(local) else d.post_term,
+            post_chunk=d.post_chunk,
+            post_tf=d.post_tf,
+            line_starts=d.line_starts,
+            text=(self._text_pos, self._text_pos + len(text)),
+            meta=(self._meta_pos, self._meta_pos + len(meta)),
+        )
+        self._text_pos += len(text)
+        self._meta_pos += len(meta)
+        self.fingerprints[d.source] = _Fingerprint(d.size, d.mtime_ns, d.sha1)
+        for i, c in enumerate(d.cpu):
+            self.cpu[i] += c
+
+    def close(self) -> None:
+        for f in (self._texts, self._meta):
+            if f is not None:
+                f.close()
+
+    def discard(self) -> None:
+        self.close()
+        if self.gen is not None:
+            for name in ("texts.spool", "docmeta.spool"):
+                (self.gen / name).unlink(missing_ok=True)
+
+
 def _write_generation(
     gen: Path,
     old: Index | None,
     keep: set[str],
-    new_docs: list[AnalysedDoc],
+    new: _NewDocs,
     settings: dict[str, Any],
     params: BM25Params,
 ) -> IndexStats:
     """Merge the kept documents of ``old`` (carried over as stored: no re-reading or
-    re-tokenising, only renumbered) with ``new_docs``, recompute the weights, write ``gen``."""
-    new_by_source = {d.source: d for d in new_docs}
-    sources = sorted(keep | new_by_source.keys())
+    re-tokenising, only renumbered) with the ``new`` ones, recompute the weights, write ``gen``."""
+    sources = sorted(keep | new.docs.keys())
     n_docs = len(sources)
 
     # Chunk id ranges in the new numbering.
     doc_sizes = np.zeros(n_docs, dtype=np.int64)
-    old_doc_of: list[int] = []  # new doc index -> old doc index (-1 for new)
+    old_doc_of = np.full(n_docs, -1, dtype=np.int64)  # new doc index -> old doc index
     for i, s in enumerate(sources):
-        if s in new_by_source:
-            doc_sizes[i] = len(new_by_source[s].chunks)
-            old_doc_of.append(-1)
+        d = new.docs.get(s)
+        if d is not None:
+            doc_sizes[i] = len(d.chunks)
         else:
             assert old is not None
             od = old._doc_index[s]
             doc_sizes[i] = int(old._doc_chunks[od + 1] - old._doc_chunks[od])
-            old_doc_of.append(od)
+            old_doc_of[i] = od
     doc_chunks = np.zeros(n_docs + 1, dtype=np.int64)
     np.cumsum(doc_sizes, out=doc_chunks[1:])
     n_chunks = int(doc_chunks[-1])
 
-    # Sections and vocabulary of the new generation.
-    section_ids: dict[str, int] = {}
+    # The chunk table; sections of carried-over chunks join the new documents' section ids.
+    section_ids = new.sections
     chunks = np.zeros((n_chunks, 9), dtype=np.int64)
     old_chunk_to_new = None
-    term_set: set[str] = set()
-    old_vocab: list[str] = []
     if old is not None and old.stats.chunks:
-        old_vocab = [""] * len(old._vocab)
-        for t, i in old._vocab.items():
-            old_vocab[i] = t
         old_chunk_to_new = np.full(old.stats.chunks, -1, dtype=np.int64)
-        old_sec_map = np.full(len(old._sections) + 1, -1, dtype=np.int64)  # last slot: none
-        for i, od in enumerate(old_doc_of):
-            if od < 0:
-                continue
+        for i in np.flatnonzero(old_doc_of >= 0):
+            od = int(old_doc_of[i])
             lo, hi = int(old._doc_chunks[od]), int(old._doc_chunks[od + 1])
             old_chunk_to_new[lo:hi] = np.arange(doc_chunks[i], doc_chunks[i + 1])
         kept_old = np.flatnonzero(old_chunk_to_new >= 0)
         rows = np.asarray(old._chunks[kept_old])
+        old_sec_map = np.full(len(old._sections) + 1, -1, dtype=np.int64)  # [-1]: no section
         for sec in np.unique(rows[:, SECTION]):
             if sec >= 0:
                 name = old._sections[int(sec)]
@@ -570,92 +676,105 @@ def _write_generation(
         rows[:, SECTION] = old_sec_map[rows[:, SECTION]]
         rows[:, DOC] = np.searchsorted(doc_chunks, old_chunk_to_new[kept_old], side="right") - 1
         chunks[old_chunk_to_new[kept_old]] = rows
+        del rows
     for i, s in enumerate(sources):
-        d = new_by_source.get(s)
+        d = new.docs.get(s)
         if d is None:
             continue
-        lo, hi = int(doc_chunks[i]), int(doc_chunks[i + 1])
-        block = chunks[lo:hi]
+        block = chunks[int(doc_chunks[i]) : int(doc_chunks[i + 1])]
         block[:, DOC] = i
         block[:, [START, END, BSTART, BEND, LINE, TOKENS, LENGTH]] = d.chunks
-        block[:, SECTION] = [
-            -1 if sec is None else section_ids.setdefault(sec, len(section_ids))
-            for sec in d.sections
-        ]
-        term_set.update(d.terms)
+        block[:, SECTION] = d.sections
 
-    # Postings: carried-over ones renumbered, new ones appended, then sorted by (term, chunk).
+    # Vocabulary: terms of the new documents and the terms kept documents still use, sorted.
+    new_terms = list(new.terms)  # provisional id -> term
     parts_term: list[np.ndarray] = []
     parts_chunk: list[np.ndarray] = []
     parts_tf: list[np.ndarray] = []
     if old_chunk_to_new is not None and old is not None:
-        df = np.diff(np.asarray(old._indptr))
-        old_terms = np.repeat(np.arange(len(old_vocab), dtype=np.int32), df)
+        old_vocab = [""] * len(old._vocab)
+        for t, i in old._vocab.items():
+            old_vocab[i] = t
+        old_terms = np.repeat(
+            np.arange(len(old_vocab), dtype=np.int32), np.diff(np.asarray(old._indptr))
+        )
         post_chunk = old_chunk_to_new[np.asarray(old._post_chunk)]
         live = post_chunk >= 0
-        used = np.bincount(old_terms[live], minlength=len(old_vocab)) > 0
-        term_set.update(old_vocab[i] for i in np.flatnonzero(used))
-        vocab = sorted(term_set)
+        old_terms = old_terms[live]
+        used = np.flatnonzero(np.bincount(old_terms, minlength=len(old_vocab)))
+        vocab = sorted(set(new_terms).union(old_vocab[i] for i in used))
         term_id = {t: i for i, t in enumerate(vocab)}
         old_term_to_new = np.array([term_id.get(t, -1) for t in old_vocab], dtype=np.int32)
-        parts_term.append(old_term_to_new[old_terms[live]])
+        parts_term.append(old_term_to_new[old_terms])
         parts_chunk.append(post_chunk[live].astype(np.int32))
         parts_tf.append(np.asarray(old._post_tf)[live])
+        del old_terms, post_chunk, live
     else:
-        vocab = sorted(term_set)
+        vocab = sorted(new_terms)
         term_id = {t: i for i, t in enumerate(vocab)}
+    provisional = np.fromiter((term_id[t] for t in new_terms), dtype=np.int32, count=len(new_terms))
     for i, s in enumerate(sources):
-        d = new_by_source.get(s)
+        d = new.docs.get(s)
         if d is None or not len(d.post_term):
             continue
-        local = np.array([term_id[t] for t in d.terms], dtype=np.int32)
-        parts_term.append(local[d.post_term])
+        parts_term.append(provisional[d.post_term])
         parts_chunk.append(d.post_chunk + np.int32(doc_chunks[i]))
         parts_tf.append(d.post_tf)
+
+    # Postings sorted by (term, chunk): CSR by term.
     terms = np.concatenate(parts_term) if parts_term else np.zeros(0, np.int32)
+    del parts_term
     post_chunk = np.concatenate(parts_chunk) if parts_chunk else np.zeros(0, np.int32)
+    del parts_chunk
     post_tf = np.concatenate(parts_tf) if parts_tf else np.zeros(0, np.int32)
+    del parts_tf
     order = np.argsort(terms.astype(np.int64) * max(n_chunks, 1) + post_chunk)
     terms, post_chunk, post_tf = terms[order], post_chunk[order], post_tf[order]
     del order
     doc_freq = np.bincount(terms, minlength=len(vocab))
     indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
     np.cumsum(doc_freq, out=indptr[1:])
-
     lengths = chunks[:, LENGTH]
     avgdl = avg_length(lengths)
-    term_idf = idf_array(doc_freq, n_chunks)
-    weights = posting_weights(term_idf[terms], post_tf, lengths[post_chunk], avgdl, params)
+    weights = posting_weights(
+        idf_array(doc_freq, n_chunks)[terms], post_tf, lengths[post_chunk], avgdl, params
+    )
     del terms
 
-    # Texts and document metadata, in source order.
+    # Texts, document metadata and line starts, in source order.
     doc_bytes = np.zeros(n_docs + 1, dtype=np.int64)
     docmeta_off = np.zeros(n_docs + 1, dtype=np.int64)
+    doc_lines = np.zeros(n_docs + 1, dtype=np.int64)
+    line_parts: list[np.ndarray] = []
+    spool_texts = _map_file(gen / "texts.spool") if new.docs else b""
+    spool_meta = _map_file(gen / "docmeta.spool") if new.docs else b""
     with open(gen / "texts.bin", "wb") as ft, open(gen / "docmeta.bin", "wb") as fm:
         for i, s in enumerate(sources):
-            d = new_by_source.get(s)
+            d = new.docs.get(s)
             if d is None:
                 assert old is not None
-                od = old_doc_of[i]
+                od = int(old_doc_of[i])
                 text = old._texts[int(old._doc_bytes[od]) : int(old._doc_bytes[od + 1])]
                 meta = old._docmeta[int(old._docmeta_off[od]) : int(old._docmeta_off[od + 1])]
+                lines = old._lines[int(old._doc_lines[od]) : int(old._doc_lines[od + 1])]
             else:
-                text = d.text.encode("utf-8")
-                meta = json.dumps(
-                    {
-                        "title": d.title,
-                        "headings": [[h.start, h.end, h.level, h.text] for h in d.headings],
-                    },
-                    ensure_ascii=False,
-                    separators=(",", ":"),
-                ).encode("utf-8")
+                text = spool_texts[d.text[0] : d.text[1]]
+                meta = spool_meta[d.meta[0] : d.meta[1]]
+                lines = d.line_starts
             ft.write(text)
             fm.write(meta)
+            line_parts.append(np.asarray(lines))
             doc_bytes[i + 1] = doc_bytes[i] + len(text)
             docmeta_off[i + 1] = docmeta_off[i] + len(meta)
+            doc_lines[i + 1] = doc_lines[i] + len(lines)
         for f in (ft, fm):
             f.flush()
             os.fsync(f.fileno())
+    for spool in (spool_texts, spool_meta):
+        if isinstance(spool, mmap.mmap):
+            spool.close()
+    new.discard()
+    all_lines = np.concatenate(line_parts) if line_parts else np.zeros(0, np.int64)
 
     stats = IndexStats(
         documents=n_docs,
@@ -666,6 +785,8 @@ def _write_generation(
     _write_array(gen / "doc_chunks.npy", doc_chunks)
     _write_array(gen / "doc_bytes.npy", doc_bytes)
     _write_array(gen / "docmeta_off.npy", docmeta_off)
+    _write_array(gen / "doc_lines.npy", doc_lines)
+    _write_array(gen / "lines.npy", all_lines.astype(np.int64))
     _write_array(gen / "chunks.npy", chunks)
     _write_array(gen / "indptr.npy", indptr)
     _write_array(gen / "post_chunk.npy", post_chunk.astype(np.int32))
@@ -687,6 +808,7 @@ def _write_generation(
                 "chunks": n_chunks,
                 "terms": len(vocab),
                 "postings": len(post_chunk),
+                "lines": len(all_lines),
             },
             "stats": {
                 "documents": stats.documents,

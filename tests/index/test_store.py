@@ -9,6 +9,7 @@ import pytest
 from bot.analyze import Analyzer
 from bot.index import BM25Params, IndexUnusable
 from bot.index.store import SECTION
+from bot.models import Document
 from tests.index.conftest import write_doc
 
 
@@ -59,6 +60,11 @@ def test_build_load_search(make_store, corpus):
     assert [index.chunk(c).source for c, _ in hits] == ["a.txt", "sub/b.md"]
     check_offsets(index)  # non-ASCII text exercises the byte offsets
     assert index.document("sub/b.md").headings[0].text == "Café"
+    for source in index.sources():  # stored line starts equal a fresh scan of the text
+        doc = index.document(source)
+        assert doc.line_starts == Document.create(source, doc.title, doc.text).line_starts
+    assert index.doc_freq("40000") == 2 and index.doc_freq("cecot") == 1
+    assert index.doc_freq("absent") == 0
     assert index.chunk(1).section == "Café"
     with pytest.raises(KeyError):
         index.document("nope.txt")

@@ -1,0 +1,1 @@
+"""Discord front end: slash commands, mentions, buttons; talks to the core through ``Engine``."""

@@ -1,0 +1,218 @@
+"""The Discord client: one ``commands.Bot`` holding the engine, the state store and the
+cooldown. Every call into the core goes through ``asyncio.to_thread`` so the event loop (and
+with it heartbeats and the 3-second interaction deadline) never waits on retrieval or indexing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import gc
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import discord
+import yarl
+from discord.ext import commands
+
+from bot.chat import embeds
+from bot.chat.cooldown import Cooldown
+from bot.chat.replies import APOLOGY, NO_MENTIONS, reply
+from bot.chat.views import SourceButton, VoteButton, answer_view
+from bot.config import Settings
+from bot.engine import Engine, QuestionError
+from bot.feedback import FeedbackStore
+from bot.models import Answer, UpdateReport
+
+log = logging.getLogger("citebot.chat")
+T = TypeVar("T")
+
+
+def point_at(settings: Settings) -> None:
+    """Use ``settings``' REST and gateway endpoints (Discord's own by default; a compatible
+    self-hosted server or the test stand-in otherwise). discord.py reads both from class
+    attributes, so this is process-wide."""
+    discord.http.Route.BASE = settings.api_base.rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
+def settle_heap(collect: bool = True) -> None:
+    """Hide every object alive now (imported modules, the loaded index) from the cyclic garbage
+    collector. A full collection walks them all while holding the GIL — measured at ~100 ms with
+    only the imports loaded — and that is a stall of the event loop in the middle of answering.
+    What is frozen is still freed by reference counting (the old index after a re-index is)."""
+    if collect:
+        gc.collect()
+    gc.freeze()
+
+
+class CitebotBot(commands.Bot):
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        store: FeedbackStore,
+        *,
+        force_sync: bool = False,
+    ) -> None:
+        # The bot never joins voice; without this discord.py warns about missing voice libraries.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+        # Default intents only: mentions and DMs carry their content without the privileged
+        # message-content intent, and those are the only messages the bot reads.
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),
+            help_command=None,
+            allowed_mentions=NO_MENTIONS,
+        )
+        self.settings = settings
+        self.engine = engine
+        self.store = store
+        self.force_sync = force_sync
+        self.cooldown = Cooldown(settings.cooldown_rate, settings.cooldown_seconds)
+        self.reindex_lock = asyncio.Lock()
+        # Answers get their own small pool: the engine is pure-Python work under the GIL, so
+        # more threads add no throughput, only more threads for the event loop to queue behind
+        # for the GIL. Re-indexing uses the default pool, so it never delays answers' turn.
+        self.answer_pool = ThreadPoolExecutor(
+            max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="citebot-answer"
+        )
+        self.synced: bool | None = None  # after setup: True if a sync was sent, False if skipped
+
+    async def setup_hook(self) -> None:
+        from bot.chat.commands import install
+
+        settle_heap()
+        install(self)
+        self.add_dynamic_items(SourceButton, VoteButton)
+        await self.sync_commands()
+
+    # --- command sync -------------------------------------------------------------------
+
+    def _sync_key(self, guild: discord.abc.Snowflake | None) -> tuple[str, str]:
+        payload = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        scope = f"guild:{guild.id}" if guild else "global"
+        return f"command_sync:{self.application_id}:{scope}", digest
+
+    async def sync_commands(self) -> None:
+        """Sync the command tree only when it differs from what was last synced (hash kept in
+        the SQLite file) or when forced: Discord rate-limits command updates, and syncing on
+        every start is what gets bots throttled."""
+        guild = discord.Object(self.settings.guild_id) if self.settings.guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        key, digest = self._sync_key(guild)
+        last = await asyncio.to_thread(self.store.get_meta, key)
+        if last == digest and not self.force_sync:
+            log.info("commands unchanged since the last sync; not syncing")
+            self.synced = False
+            return
+        synced = await self.tree.sync(guild=guild)
+        await asyncio.to_thread(self.store.set_meta, key, digest)
+        where = f"server {guild.id}" if guild else "all servers (global; may take up to an hour)"
+        log.info("synced %d commands to %s", len(synced), where)
+        self.synced = True
+
+    def refresh_index(self) -> UpdateReport:
+        """Re-index (in a worker thread); the engine swaps the new index in when complete."""
+        report = self.engine.refresh()
+        settle_heap(collect=False)  # a collection here would stall answers; see settle_heap
+        return report
+
+    # --- answering ----------------------------------------------------------------------
+
+    def check_question(self, question: str) -> str | None:
+        """A user-facing reason the question cannot be asked, or None."""
+        q = " ".join(question.split())
+        if not q:
+            return "Please ask a question, e.g. `/ask question: what is …?`"
+        limit = self.settings.max_question_chars
+        if len(q) > limit:
+            return f"That question is too long ({len(q)} characters; the limit is {limit})."
+        return None
+
+    async def in_answer_pool(self, fn: Callable[..., T], *args: object) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.answer_pool, functools.partial(fn, *args))
+
+    async def close(self) -> None:
+        await super().close()
+        self.answer_pool.shutdown(wait=False, cancel_futures=True)
+
+    def _ask_and_record(self, question: str, user_id: int) -> tuple[Answer, int]:
+        answer = self.engine.ask(question, self.settings.top_k)
+        return answer, self.store.record_answer(answer, user_id)
+
+    async def answer(
+        self, question: str, user_id: int
+    ) -> tuple[discord.Embed, discord.ui.View | None]:
+        """Ask the engine off the loop; the embed (and buttons when there is an answer).
+        Raises QuestionError with a user-facing message."""
+        answer, answer_id = await self.in_answer_pool(self._ask_and_record, question, user_id)
+        view = answer_view(answer_id) if answer.answered else None
+        return embeds.answer_embed(answer), view
+
+    # --- buttons ------------------------------------------------------------------------
+
+    async def show_source(self, interaction: discord.Interaction[Any], answer_id: int) -> None:
+        try:
+            stored = await asyncio.to_thread(self.store.answer, answer_id)
+            if stored is None or stored.passage is None or stored.source is None:
+                await reply(interaction, content="That answer is no longer stored.", ephemeral=True)
+                return
+            embed = embeds.passage_embed(
+                stored.source,
+                stored.section,
+                stored.line,
+                stored.passage,
+                stored.passage_start or 0,
+                stored.passage_end or 0,
+            )
+            await reply(interaction, embed=embed, ephemeral=True, channel_fallback=False)
+        except Exception:
+            await self.apologise(interaction, "show source", answer_id=answer_id)
+
+    async def record_vote(
+        self, interaction: discord.Interaction[Any], answer_id: int, vote: int
+    ) -> None:
+        try:
+            ok = await asyncio.to_thread(self.store.vote, answer_id, interaction.user.id, vote)
+            text = "Thanks — feedback recorded." if ok else "That answer is no longer stored."
+            await reply(interaction, content=text, ephemeral=True, channel_fallback=False)
+        except Exception:
+            await self.apologise(interaction, "vote", answer_id=answer_id)
+
+    # --- errors -------------------------------------------------------------------------
+
+    async def apologise(
+        self, interaction: discord.Interaction[Any], what: str, **context: Any
+    ) -> None:
+        data = interaction.data or {}
+        log.exception(
+            "%s failed (interaction %s, user %s, guild %s, channel %s, command %r, %s)",
+            what,
+            interaction.id,
+            interaction.user.id if interaction.user else None,
+            interaction.guild_id,
+            interaction.channel_id,
+            data.get("name") or data.get("custom_id"),
+            context,
+        )
+        try:
+            await reply(interaction, content=APOLOGY, ephemeral=True)
+        except Exception:
+            log.exception("could not send the apology for interaction %s", interaction.id)
+
+    async def on_message(self, message: discord.Message) -> None:
+        from bot.chat.commands import handle_message
+
+        await handle_message(self, message)
+
+
+__all__ = ["APOLOGY", "CitebotBot", "QuestionError", "point_at"]

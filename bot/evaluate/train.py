@@ -1,0 +1,247 @@
+"""Fit the extractor's weights (``bot/extract/weights.json``) on SQuAD articles.
+
+    python -m bot.evaluate.train dev-v1.1.json --articles 0-7 --confidence-in 0-3 \
+        --confidence-out 4-7
+
+Span weights: a softmax over each question's candidate spans (listwise logistic regression),
+the target being the spans that exactly match a gold answer after SQuAD normalisation; the hits
+come from the real engine over all articles. Confidence weights: a logistic regression telling
+questions of indexed articles (``--confidence-in``) from questions of articles left out of the
+index (``--confidence-out``), computed with the freshly fitted span weights. Only the
+``--articles`` questions are read, so the other articles stay held out for ``citebot eval``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from bot.evaluate.loaders import Article, Question, load_squad, parse_ranges
+from bot.evaluate.metrics import normalize_answer
+from bot.evaluate.runner import engine_options, write_squad_corpus
+
+WEIGHTS = Path(__file__).resolve().parent.parent / "extract" / "weights.json"
+
+
+def _engine(articles: Sequence[Article], folder: Path, options):
+    from bot.engine import Engine
+
+    corpus = folder / "corpus"
+    corpus.mkdir()
+    write_squad_corpus(articles, corpus)
+    return Engine.open(corpus, folder / "index", options=options)
+
+
+def _hits(engine, question: str):
+    from bot.retrieve import retrieve
+
+    return retrieve(engine.index, engine.analyzer, question, engine.options.candidates)
+
+
+def span_groups(engine, questions: Sequence[Question]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per question: the feature matrix of its candidate spans and their 0/1 labels."""
+    from bot.extract import MAX_CHUNKS, document_cache, strip_span
+    from bot.extract.qtype import question_type
+    from bot.extract.rank import score_spans
+
+    groups = []
+    for q in questions:
+        hits = _hits(engine, q.question)
+        document = document_cache(engine.index)
+        ranking = score_spans(
+            q.question,
+            question_type(q.question),
+            hits,
+            document,
+            engine.analyzer,
+            max_chunks=MAX_CHUNKS,
+        )
+        if not ranking.spans:
+            continue
+        golds = {normalize_answer(a) for a in q.answers}
+        labels = []
+        for s in ranking.spans:
+            text = document(s.sentence.source).text
+            a, b = strip_span(text, s.candidate.start, s.candidate.end)
+            labels.append(1.0 if normalize_answer(text[a:b]) in golds else 0.0)
+        groups.append((np.array([s.features for s in ranking.spans]), np.array(labels)))
+    return groups
+
+
+def fit_listwise(
+    groups: Sequence[tuple[np.ndarray, np.ndarray]], l2: float = 1e-2, iters: int = 200
+) -> np.ndarray:
+    """Maximise log sum(label * P(span)) under a softmax over each question's spans: with 0/1
+    labels, the log-probability of picking a gold span (Adam on standardised features; the
+    weights are mapped back to raw feature units)."""
+    usable = [(f, y) for f, y in groups if y.any()]
+    allf = np.vstack([f for f, _ in usable])
+    mu, sd = allf.mean(0), allf.std(0)
+    sd[sd == 0] = 1.0
+    mu[0], sd[0] = 0.0, 1.0  # the bias column stays a constant 1
+    data = [((f - mu) / sd, y) for f, y in usable]
+    w = np.zeros(allf.shape[1])
+    m = np.zeros_like(w)
+    v = np.zeros_like(w)
+    for it in range(1, iters + 1):
+        grad = l2 * w
+        for f, pos in data:
+            z = f @ w
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            p_pos = p * pos
+            grad += f.T @ (p - p_pos / p_pos.sum()) / len(data)
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad * grad
+        w -= 0.1 * (m / (1 - 0.9**it)) / (np.sqrt(v / (1 - 0.999**it)) + 1e-8)
+    raw = w / sd
+    raw[0] -= float((mu * raw).sum())
+    return raw
+
+
+def top1_accuracy(groups: Sequence[tuple[np.ndarray, np.ndarray]], w: np.ndarray) -> float:
+    return float(np.mean([y[int(np.argmax(f @ w))] for f, y in groups])) if groups else 0.0
+
+
+def confidence_rows(engine, questions: Sequence[Question], label: float):
+    from bot.extract import best_span
+
+    xs, ys = [], []
+    for q in questions:
+        found = best_span(q.question, _hits(engine, q.question), engine.index, engine.analyzer)
+        if found is not None:
+            xs.append(found[1])
+            ys.append(label)
+    return xs, ys
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, iters: int = 4000) -> np.ndarray:
+    w = np.zeros(x.shape[1])
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-(x @ w)))
+        w -= 0.5 * (x.T @ (p - y) / len(y) + l2 * w)
+    return w
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bot.evaluate.train", description=__doc__)
+    p.add_argument("file", type=Path)
+    p.add_argument("--articles", default="0-7", help="articles whose questions train spans")
+    p.add_argument("--confidence-in", default="0-3", help="indexed articles (positives)")
+    p.add_argument("--confidence-out", default="4-7", help="left-out articles (negatives)")
+    p.add_argument(
+        "--keep-answered",
+        type=float,
+        default=0.92,
+        help="share of in-corpus questions the threshold keeps answered",
+    )
+    # The confidence rows are scored with the installed span weights, so a different --out is
+    # only right when the span weights come out the same (it is meant for comparisons).
+    p.add_argument("--out", type=Path, default=WEIGHTS)
+    p.add_argument(
+        "--small-paragraphs",
+        type=int,
+        default=3,
+        help="paragraphs per small-corpus sample for the confidence rows",
+    )
+    p.add_argument("--dump", type=Path, help="save the confidence rows (x, y) as .npz")
+    args = p.parse_args(argv)
+
+    from bot.extract.confidence import CONFIDENCE_FEATURES, confidence_weights
+    from bot.extract.rank import FEATURES, load_weights
+
+    articles = load_squad(args.file)
+    train = parse_ranges(args.articles, len(articles))
+    c_in = parse_ranges(args.confidence_in, len(articles))
+    c_out = parse_ranges(args.confidence_out, len(articles))
+    if not (set(c_in) | set(c_out)) <= set(train):
+        p.error("confidence articles must be among --articles (the rest stay held out)")
+    options = engine_options()
+    with tempfile.TemporaryDirectory(prefix="citebot-train-") as tmp:
+        engine = _engine(articles, Path(tmp), options)
+        questions = [q for a in train for q in articles[a].questions if q.answerable]
+        groups = span_groups(engine, questions)
+    w_span = fit_listwise(groups)
+    print(
+        f"span: {len(groups)} questions, gold span among candidates "
+        f"{np.mean([y.any() for _, y in groups]):.3f}; top-1 exact "
+        f"{top1_accuracy(groups, load_weights()):.3f} (current weights) → "
+        f"{top1_accuracy(groups, w_span):.3f} (fitted)",
+        file=sys.stderr,
+    )
+    # Confidence features depend on the span scores: install the new span weights first.
+    data = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
+    data["span"] = {n: round(float(x), 4) for n, x in zip(FEATURES, w_span, strict=True)}
+    data.setdefault("confidence", {})
+    args.out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    load_weights.cache_clear()
+    confidence_weights.cache_clear()
+
+    with tempfile.TemporaryDirectory(prefix="citebot-train-") as tmp:
+        engine = _engine([articles[a] for a in c_in], Path(tmp), options)
+        x_in, y_in = confidence_rows(
+            engine, [q for a in c_in for q in articles[a].questions if q.answerable], 1.0
+        )
+        x_out, y_out = confidence_rows(
+            engine, [q for a in c_out for q in articles[a].questions], 0.0
+        )
+    big_in, big_out = len(x_in), len(x_out)
+    # Small corpora (a few paragraphs, like a single short document) shift every coverage
+    # feature; rows from them keep the model honest for a user's folder of three files.
+    out_pool = [q for a in c_out for q in articles[a].questions]
+    rng = np.random.default_rng(0)
+    for a in c_in:
+        art = articles[a]
+        for first in range(0, len(art.paragraphs), max(1, len(art.paragraphs) // 4))[:4]:
+            picked = range(first, min(first + args.small_paragraphs, len(art.paragraphs)))
+            small = Article(a, art.title, tuple(art.paragraphs[i] for i in picked), ())
+            asked = [q for q in art.questions if q.answerable and q.paragraph in picked]
+            probes = [out_pool[i] for i in rng.choice(len(out_pool), len(asked), replace=False)]
+            with tempfile.TemporaryDirectory(prefix="citebot-train-") as tmp:
+                engine = _engine([small], Path(tmp), options)
+                xs, ys = confidence_rows(engine, asked, 1.0)
+                x_in += xs
+                y_in += ys
+                xs, ys = confidence_rows(engine, probes, 0.0)
+                x_out += xs
+                y_out += ys
+    x = np.array(x_in + x_out)
+    y = np.array(y_in + y_out)
+    big = np.zeros(len(y), dtype=bool)
+    big[:big_in] = True
+    big[len(x_in) : len(x_in) + big_out] = True
+    if args.dump:
+        np.savez(args.dump, x=x, y=y)
+    w_conf = fit_logistic(x, y)
+    prob = 1.0 / (1.0 + np.exp(-(x @ w_conf)))
+    # The threshold is set on the full-size index, the setting the targets are stated for.
+    kept = np.sort(prob[(y == 1) & big])
+    threshold = float(kept[int((1.0 - args.keep_answered) * len(kept))])
+    for name, rows in (("full index", big), ("small corpora", ~big)):
+        pos, neg = prob[(y == 1) & rows], prob[(y == 0) & rows]
+        print(
+            f"confidence, {name}: {len(pos)} in-corpus, {len(neg)} out-of-corpus; threshold "
+            f"{threshold:.3f} keeps {np.mean(pos >= threshold):.3f} answered, withholds "
+            f"{np.mean(neg < threshold):.3f} of out-of-corpus",
+            file=sys.stderr,
+        )
+    data["confidence"] = {
+        n: round(float(x), 4) for n, x in zip(CONFIDENCE_FEATURES, w_conf, strict=True)
+    }
+    data["threshold"] = round(threshold, 3)
+    data["note"] = (
+        f"fitted by bot.evaluate.train on {args.file.name}: spans on articles {args.articles}, "
+        f"confidence on {args.confidence_in} (indexed) vs {args.confidence_out} (left out)"
+    )
+    args.out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

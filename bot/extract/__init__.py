@@ -1,0 +1,185 @@
+"""Extractive answers: the question's expected answer type, typed span candidates from the
+sentences of the top chunks, a linear span scorer and a confidence for abstaining.
+
+``extract`` returns the best span with its confidence; the engine withholds it below
+``MIN_CONFIDENCE``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from bot.analyze import Analyzer, words
+from bot.extract.confidence import confidence, confidence_features
+from bot.extract.qtype import question_type
+from bot.extract.rank import FEATURES, score_spans
+from bot.models import Chunk, Document, Extraction, Hit, IndexStats
+
+# Fitted with the weights (``python -m bot.evaluate.train``): the confidence that keeps ~92% of
+# in-corpus SQuAD tuning questions answered; ``citebot eval`` shows the whole curve.
+MIN_CONFIDENCE: float = float(
+    json.loads((Path(__file__).with_name("weights.json")).read_text(encoding="utf-8")).get(
+        "threshold", 0.5
+    )
+)
+# Chunks whose sentences are read; retrieval hands over ``EngineOptions.candidates`` hits.
+MAX_CHUNKS = 8
+
+_STRIP = " \t\r\n.,;:!?\"'“”‘’()[]{}«»—–-…*•·/\\|"
+_TYPE_MATCH = FEATURES.index("type_match")
+_CONTEXT_COV = FEATURES.index("context_cov")
+
+
+class DocumentSource(Protocol):
+    def document(self, source: str) -> Document: ...
+    def chunk(self, chunk_id: int) -> Chunk: ...
+
+
+def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Trim whitespace and punctuation from both ends (a currency sign or % stays)."""
+    while start < end and text[start] in _STRIP:
+        start += 1
+    while end > start and text[end - 1] in _STRIP:
+        end -= 1
+    return start, end
+
+
+def document_cache(index: DocumentSource) -> Callable[[str], Document]:
+    docs: dict[str, Document] = {}
+
+    def document(source: str) -> Document:
+        doc = docs.get(source)
+        if doc is None:
+            doc = docs[source] = index.document(source)
+        return doc
+
+    return document
+
+
+class Searchable(DocumentSource, Protocol):
+    stats: IndexStats
+
+    def search(self, terms: list[str], k: int) -> list[tuple[int, float]]: ...
+
+
+def corpus_idf(index: Searchable) -> Callable[[str], float]:
+    """Term → BM25 idf over the index's chunks (the same formula the index scores with),
+    memoised for one question. The chunk frequency is read through ``search``: every chunk
+    holding the term scores above zero, and nothing else does."""
+    n = index.stats.chunks
+    memo: dict[str, float] = {}
+
+    def idf(term: str) -> float:
+        value = memo.get(term)
+        if value is None:
+            df = len(index.search([term], n)) if n else 0
+            value = memo[term] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        return value
+
+    return idf
+
+
+def _absent_idf(index: Searchable) -> float:
+    """The idf of a term no chunk contains: the largest idf the index can give."""
+    return math.log(1.0 + (index.stats.chunks + 0.5) / 0.5)
+
+
+def idf_absent(value: float, index: Searchable) -> bool:
+    """True when ``value`` is the idf of a term no chunk contains."""
+    return value >= _absent_idf(index) - 1e-9
+
+
+def question_names(question: str, analyzer: Analyzer) -> set[str]:
+    """Terms of the capitalised words of the question after its first word: the proper names
+    it is about, which a corpus that can answer it must contain."""
+    out = set()
+    for i, m in enumerate(words(question)):
+        w = m.group()
+        if i > 0 and w[:1].isupper():
+            t = analyzer.term(w)
+            if t is not None:
+                out.add(t)
+    return out
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def best_span(
+    question: str, hits: list[Hit], index: Searchable, analyzer: Analyzer
+) -> tuple[Extraction, tuple[float, ...]] | None:
+    """The best span and the confidence model's features for it (training reads these)."""
+    if not hits:
+        return None
+    qtype = question_type(question)
+    document = document_cache(index)
+    idf = corpus_idf(index)
+    ranking = score_spans(question, qtype, hits, document, analyzer, max_chunks=MAX_CHUNKS, idf=idf)
+    top = None
+    for s in ranking.spans[:50]:
+        text = document(s.sentence.source).text
+        start, end = strip_span(text, s.candidate.start, s.candidate.end)
+        if start < end:
+            top, answer = s, _norm(text[start:end])
+            break
+    if top is None:
+        return None
+    runner_up = None
+    for s in ranking.spans[1:200]:
+        other = _norm(document(s.sentence.source).text[s.candidate.start : s.candidate.end])
+        if other not in answer and answer not in other:
+            runner_up = s
+            break
+    weights = ranking.weights
+    total = sum(weights.values()) or 1.0
+    chunk = next(h.chunk for h in hits if h.chunk.id == top.sentence.chunk_id)
+    chunk_terms = set(analyzer.terms(chunk.text))
+    names = question_names(question, analyzer)
+    sentence_terms = set(
+        analyzer.terms(document(top.sentence.source).text[top.sentence.start : top.sentence.end])
+    )
+    idfs = {t: idf(t) for t in weights}
+    idf_total = sum(idfs.values()) or 1.0
+    features = confidence_features(
+        sent_cov=top.sent_cov,
+        context_cov=float(top.features[_CONTEXT_COV]),
+        chunk_cov=sum(w for t, w in weights.items() if t in chunk_terms) / total,
+        found=len(ranking.found) / max(1, len(weights)),
+        type_match=float(top.features[_TYPE_MATCH]),
+        margin=top.score - runner_up.score if runner_up is not None else 1.0,
+        span_score=top.score,
+        n_terms=len(weights),
+        names_found=len(names & chunk_terms) / len(names) if names else 1.0,
+        missing_names=len(names - ranking.found),
+        global_cov=sum(v for t, v in idfs.items() if t in sentence_terms) / idf_total,
+        absent=sum(1 for t in weights if idf_absent(idfs[t], index)) / max(1, len(weights)),
+        chunks=index.stats.chunks,
+    )
+    found = Extraction(
+        source=top.sentence.source,
+        start=start,
+        end=end,
+        sentence_start=top.sentence.start,
+        sentence_end=top.sentence.end,
+        confidence=confidence(features),
+        answer_type=qtype.kind,
+        chunk_id=top.sentence.chunk_id,
+    )
+    return found, features
+
+
+def extract(
+    question: str, hits: list[Hit], index: Searchable, analyzer: Analyzer
+) -> Extraction | None:
+    """The best answer span for ``question`` among the sentences of ``hits``, or None when no
+    sentence shares a term with the question."""
+    best = best_span(question, hits, index, analyzer)
+    return best[0] if best is not None else None
+
+
+__all__ = ["MAX_CHUNKS", "MIN_CONFIDENCE", "best_span", "document_cache", "extract", "strip_span"]

@@ -1,0 +1,85 @@
+"""How much to trust the best span: a logistic model over what separates questions the corpus
+answers from ones it cannot.
+
+The strongest signal is coverage: a question whose rarer terms are missing from the chosen
+sentence (or from every retrieved sentence) is usually about something the corpus does not
+hold. Type fit and the best span's lead over the runner-up separate "right sentence, wrong span"
+cases. Weights live in ``weights.json`` next to the span weights.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import cache
+from pathlib import Path
+
+CONFIDENCE_FEATURES = (
+    "bias",
+    "sent_cov",  # weighted share of question terms in the answer sentence
+    "context_cov",  # ... missing there but present in the sentence before it
+    "chunk_cov",  # ... in the chunk the sentence came from
+    "found",  # share of question terms present in any candidate sentence
+    "type_match",
+    "margin",  # squashed lead of the best span over the best different span
+    "span_score",  # squashed linear score of the best span
+    "short_question",  # 1 / number of question terms: few terms are easy to cover by chance
+    "names_found",  # share of the question's proper names found in the answer's chunk
+    "missing_names",  # proper names of the question found in no candidate sentence
+    "global_cov",  # share of the question's corpus idf found in the answer sentence
+    "absent",  # share of question terms that no chunk of the corpus contains
+    # In a corpus of a few chunks every question term is rare and paraphrases go missing, so
+    # coverage means less there: the corpus size moves the bias and the coverage weight.
+    "small_corpus",  # 1 / log2(2 + chunks)
+    "small_cov",  # small_corpus × sent_cov
+)
+
+
+@cache
+def confidence_weights(path: Path | None = None) -> tuple[float, ...]:
+    path = path or Path(__file__).with_name("weights.json")
+    w = json.loads(path.read_text(encoding="utf-8"))["confidence"]
+    return tuple(float(w.get(name, 0.0)) for name in CONFIDENCE_FEATURES)
+
+
+def confidence_features(
+    *,
+    sent_cov: float,
+    context_cov: float,
+    chunk_cov: float,
+    found: float,
+    type_match: float,
+    margin: float,
+    span_score: float,
+    n_terms: int,
+    names_found: float,
+    missing_names: int,
+    global_cov: float,
+    absent: float,
+    chunks: int,
+) -> tuple[float, ...]:
+    small = 1.0 / math.log2(2 + chunks)
+    # Linear scores are unbounded: squash them so one outlier cannot dominate.
+    return (
+        1.0,
+        sent_cov,
+        context_cov,
+        chunk_cov,
+        found,
+        type_match,
+        math.tanh(max(0.0, margin)),
+        math.tanh(span_score / 5.0),
+        1.0 / max(1, n_terms),
+        names_found,
+        float(min(missing_names, 3)),
+        global_cov,
+        absent,
+        small,
+        small * sent_cov,
+    )
+
+
+def confidence(features: tuple[float, ...], weights: tuple[float, ...] | None = None) -> float:
+    w = confidence_weights() if weights is None else weights
+    z = sum(a * b for a, b in zip(w, features, strict=True))
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))

@@ -1,0 +1,401 @@
+"""Score (sentence, span) pairs from the top chunks against the question.
+
+A span is good when its sentence covers the question's rarer terms, its kind fits the question,
+it sits near the words the question shares with the sentence, and it does not merely repeat the
+question. Each of those is one feature; ``weights.json`` holds the linear weights (trained on
+SQuAD articles, see ``bot.extract.train``), so the scorer stays inspectable.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+
+from bot.analyze import Analyzer
+from bot.extract.candidates import NAME_GAP, Candidate, Word, candidates, sentence_words
+from bot.extract.qtype import (
+    DATE,
+    MONEY,
+    NAME,
+    NUMBER,
+    PERCENT,
+    PERSON,
+    PHRASE,
+    PLACE,
+    QType,
+)
+from bot.models import Document, Hit
+from bot.sentences import split_sentences
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Sentences further than this from a chunk edge are looked up to finish a cut sentence.
+_CONTEXT_CHARS = 1500
+# Phrase n-grams are costly; only the best sentences get them. Typed spans come from all.
+PHRASE_SENTENCES = 4
+WINDOW = 6  # words each side of a span that count as its neighbourhood
+
+_PLACE_CUES = _word_set(
+    """
+    in at near from to into located based across throughout of
+    """
+)
+_PERSON_CUES = _word_set(
+    """
+    president king queen emperor dr mr mrs ms sir lord saint st prof professor general
+    attorney minister senator governor pope bishop author by director chairman founder
+    secretary chancellor prime sultan khan duke prince princess cardinal archbishop colonel
+    captain admiral lieutenant mayor chief judge justice reverend emir tsar czar shah
+    """
+)
+_PERSON_VERBS = _word_set(
+    """
+    said says told wrote argued stated claimed born died
+    """
+)
+
+FEATURES = (
+    "bias",
+    "sent_cov",  # idf-weighted share of question terms in the sentence
+    "sent_bigram",  # question bigrams found verbatim in the sentence
+    "hit_ratio",  # the chunk's retrieval score / the best chunk's score
+    "hit_first",  # the sentence comes from the top chunk
+    "type_match",  # span kind fits a typed question (number, date, name ...)
+    "typed_q_nomatch",  # typed question, span of another kind
+    "in_question",  # share of the span's terms that are question terms
+    "near_cov",  # question terms within WINDOW words of the span, idf-weighted
+    "near_dist",  # 1 / (1 + words to the nearest question term)
+    "prev_match",  # the word right before the span is a question term
+    "next_match",  # the word right after the span is a question term
+    "length",  # words in the span
+    "length_sq",
+    "focus",  # the span or its neighbour is the question's focus noun
+    "cap_share",  # share of capitalised words
+    "place_cue",
+    "person_cue",
+    "phrase_q_name",  # open question, span is a name
+    "phrase_q_typed",  # open question, span is a number or a date
+    "phrase_q_len",
+    "multiword_name",  # who-question and a name of two or more words
+    "has_digit",
+    "starts_sentence",
+    "left_run",  # question terms in a row right before the span (skipping stop words)
+    "right_run",
+    "left_stop",  # the span follows a stop word (determiner, preposition): a phrase start
+    "left_punct",  # punctuation right before the span
+    "right_punct",  # punctuation right after the span, or the sentence end
+    "right_stop",
+    "verbish_edge",  # first or last word looks like a verb or adverb (-ed, -ing, -ly)
+    "same_clause",  # no comma/semicolon between the span and its nearest question term
+    "lower_single",  # one lower-case word
+    "cuts_name",  # a capitalised word touches the span: it cuts a name in two
+    "left_share",  # share of the sentence's question terms that come before the span
+    "name_starts_sentence",  # a capitalised run at sentence start may be an ordinary word
+    "context_cov",  # question terms missing here but found in the sentence before ("It cost")
+)
+_F = {name: i for i, name in enumerate(FEATURES)}
+
+_COMPATIBLE: dict[str, dict[str, float]] = {
+    NUMBER: {NUMBER: 1.0, MONEY: 0.6, PERCENT: 0.6},
+    MONEY: {MONEY: 1.0, NUMBER: 0.4},
+    PERCENT: {PERCENT: 1.0, NUMBER: 0.3},
+    DATE: {DATE: 1.0},
+    PERSON: {NAME: 1.0},
+    PLACE: {NAME: 1.0},
+    NAME: {NAME: 1.0},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    source: str
+    start: int
+    end: int
+    chunk_id: int
+    rank: int  # of the hit it came from
+    hit_score: float
+
+
+@dataclass(slots=True)
+class Scored:
+    sentence: Sentence
+    candidate: Candidate
+    features: np.ndarray
+    score: float
+    sent_cov: float  # kept for the confidence model
+
+
+@dataclass(slots=True)
+class Ranking:
+    spans: list[Scored]  # best first
+    weights: dict[str, float]  # question term → weight
+    found: frozenset[str]  # question terms present in any candidate sentence
+
+
+@cache
+def load_weights(path: Path | None = None) -> np.ndarray:
+    path = path or Path(__file__).with_name("weights.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    w = data["span"]
+    return np.array([float(w.get(name, 0.0)) for name in FEATURES])
+
+
+def gather_sentences(
+    hits: Sequence[Hit], document: Callable[[str], Document], max_chunks: int
+) -> list[Sentence]:
+    """Sentences touching the top chunks, each once, in hit order; a sentence cut by a chunk
+    edge is completed from the document text."""
+    out: list[Sentence] = []
+    seen: set[tuple[str, int]] = set()
+    for hit in hits[:max_chunks]:
+        c = hit.chunk
+        text = document(c.source).text
+        # Sentence splitting needs the whole paragraph around the chunk to see true boundaries.
+        ws = text.rfind("\n", max(0, c.start - _CONTEXT_CHARS), c.start) + 1
+        if ws == 0 and c.start > _CONTEXT_CHARS:
+            ws = c.start - _CONTEXT_CHARS
+        we = text.find("\n", c.end, c.end + _CONTEXT_CHARS)
+        we = min(len(text), c.end + _CONTEXT_CHARS) if we == -1 else we
+        for s, e in split_sentences(text, ws, we):
+            if e <= c.start or s >= c.end or (c.source, s) in seen:
+                continue
+            seen.add((c.source, s))
+            out.append(Sentence(c.source, s, e, c.id, hit.rank, hit.score))
+    return out
+
+
+def term_weights(
+    qterms: Sequence[str], pool: Sequence[set[str]], idf: Callable[[str], float] | None
+) -> dict[str, float]:
+    """How much each question term counts: the index's idf when it is known, sharpened by how
+    rare the term is among the candidate sentences (a term in every candidate cannot choose)."""
+    n = len(pool)
+    out = {}
+    for t in qterms:
+        df = sum(1 for terms in pool if t in terms)
+        local = math.log(1.0 + (n + 1) / (df + 0.5))
+        out[t] = local * (idf(t) if idf is not None else 1.0)
+    return out
+
+
+def _bigrams(terms: Sequence[str]) -> set[tuple[str, str]]:
+    return set(pairwise(terms))
+
+
+def _kind_fit(qtype: QType, kind: str) -> float:
+    return _COMPATIBLE.get(qtype.kind, {}).get(kind, 0.0)
+
+
+def _run(ws: list[Word], k: int, step: int, qterms: set[str]) -> float:
+    """Question terms met walking from word ``k`` in direction ``step`` before the first
+    content word that is not one; stop words are skipped, at most 4 words are read."""
+    run = 0
+    for _ in range(4):
+        if not 0 <= k < len(ws):
+            break
+        t = ws[k].term
+        if t is not None:
+            if t not in qterms:
+                break
+            run += 1
+        k += step
+    return float(run)
+
+
+def span_features(
+    text: str,
+    qtype: QType,
+    qterms: set[str],
+    weights: dict[str, float],
+    ws: list[Word],
+    c: Candidate,
+    focus_term: str | None,
+    matched: list[int] | None = None,
+) -> np.ndarray | None:
+    """Feature vector of one span, or None when the span only repeats the question.
+    ``matched`` are the positions of question terms in ``ws`` (computed once per sentence)."""
+    if matched is None:
+        matched = [k for k, w in enumerate(ws) if w.term in qterms]
+    f = np.zeros(len(FEATURES))
+    span_terms = [w.term for w in ws[c.first : c.last + 1] if w.term is not None]
+    digits = any(ch.isdigit() for w in ws[c.first : c.last + 1] for ch in w.text)
+    if not span_terms and not digits:
+        return None
+    inq = sum(1 for t in span_terms if t in qterms)
+    if span_terms and inq == len(span_terms) and not digits:
+        return None
+    total = sum(weights.values()) or 1.0
+    lo, hi = max(0, c.first - WINDOW), min(len(ws), c.last + 1 + WINDOW)
+    near = {w.term for w in ws[lo : c.first] + ws[c.last + 1 : hi] if w.term in qterms}
+    dist = dist_at = None
+    n_left = n_matched = 0
+    for k in matched:
+        if not c.first <= k <= c.last:
+            n_matched += 1
+            n_left += k < c.first
+            d = (c.first - k) if k < c.first else (k - c.last)
+            if dist is None or d < dist:
+                dist, dist_at = d, k
+    n_words = c.last - c.first + 1
+    prev_w = ws[c.first - 1] if c.first > 0 else None
+    next_w = ws[c.last + 1] if c.last + 1 < len(ws) else None
+    fit = _kind_fit(qtype, c.kind)
+    typed_q = qtype.kind != PHRASE
+
+    f[_F["bias"]] = 1.0
+    f[_F["type_match"]] = fit
+    f[_F["typed_q_nomatch"]] = 1.0 if typed_q and fit == 0.0 else 0.0
+    f[_F["in_question"]] = inq / len(span_terms) if span_terms else 0.0
+    f[_F["near_cov"]] = sum(weights.get(t, 0.0) for t in near) / total
+    f[_F["near_dist"]] = 0.0 if dist is None else 1.0 / (1.0 + dist)
+    f[_F["prev_match"]] = 1.0 if prev_w is not None and prev_w.term in qterms else 0.0
+    f[_F["next_match"]] = 1.0 if next_w is not None and next_w.term in qterms else 0.0
+    f[_F["length"]] = n_words
+    f[_F["length_sq"]] = n_words * n_words / 10.0
+    if focus_term is not None:
+        around = {c.unit, prev_w.text.lower() if prev_w else None}
+        around |= {next_w.text.lower() if next_w else None}
+        around |= {w.text.lower() for w in ws[c.first : c.last + 1]}
+        if focus_term in around or (c.unit and c.unit.rstrip("s") == focus_term.rstrip("s")):
+            f[_F["focus"]] = 1.0
+    caps = sum(1 for w in ws[c.first : c.last + 1] if w.cap)
+    f[_F["cap_share"]] = caps / n_words
+    if prev_w is not None and prev_w.text.lower() in _PLACE_CUES:
+        f[_F["place_cue"]] = 1.0 if qtype.kind == PLACE else 0.0
+    if qtype.kind == PERSON and (
+        (prev_w is not None and prev_w.text.lower() in _PERSON_CUES)
+        or (next_w is not None and next_w.text.lower() in _PERSON_VERBS)
+    ):
+        f[_F["person_cue"]] = 1.0
+    if not typed_q:
+        f[_F["phrase_q_name"]] = 1.0 if c.kind == NAME else 0.0
+        f[_F["phrase_q_typed"]] = 1.0 if c.kind in (NUMBER, MONEY, PERCENT, DATE) else 0.0
+        f[_F["phrase_q_len"]] = n_words
+    if qtype.kind in (PERSON, NAME) and c.kind == NAME and caps >= 2:
+        f[_F["multiword_name"]] = 1.0
+    f[_F["has_digit"]] = 1.0 if digits else 0.0
+    f[_F["left_run"]] = _run(ws, c.first - 1, -1, qterms)
+    f[_F["right_run"]] = _run(ws, c.last + 1, 1, qterms)
+    f[_F["left_stop"]] = 1.0 if prev_w is not None and prev_w.term is None else 0.0
+    f[_F["right_stop"]] = 1.0 if next_w is not None and next_w.term is None else 0.0
+    before = text[prev_w.end : c.start] if prev_w is not None else ""
+    after = text[c.end : next_w.start] if next_w is not None else "."
+    f[_F["left_punct"]] = 1.0 if before.strip(" -") else 0.0
+    f[_F["right_punct"]] = 1.0 if after.strip(" -") else 0.0
+    edges = (ws[c.first].text.lower(), ws[c.last].text.lower())
+    if any(e.endswith(("ed", "ing", "ly")) and len(e) > 4 for e in edges) and c.kind == PHRASE:
+        f[_F["verbish_edge"]] = 1.0
+    if dist_at is not None:
+        a, b = (dist_at, c.first) if dist_at < c.first else (c.last, dist_at)
+        between = text[ws[a].end : ws[b].start]
+        f[_F["same_clause"]] = 0.0 if any(p in between for p in ",;:()") else 1.0
+    if (
+        prev_w is not None
+        and prev_w.cap
+        and c.first > 1
+        and NAME_GAP.match(before)
+        and prev_w.text.lower() not in _PERSON_CUES  # cutting off a title is not cutting a name
+    ) or (next_w is not None and next_w.cap and NAME_GAP.match(after)):
+        f[_F["cuts_name"]] = 1.0
+    f[_F["left_share"]] = n_left / n_matched if n_matched else 0.0
+
+    if n_words == 1 and not ws[c.first].cap and not digits:
+        f[_F["lower_single"]] = 1.0
+    if c.first == 0:
+        f[_F["name_starts_sentence" if c.kind == NAME else "starts_sentence"]] = 1.0
+    return f
+
+
+def score_spans(
+    question: str,
+    qtype: QType,
+    hits: Sequence[Hit],
+    document: Callable[[str], Document],
+    analyzer: Analyzer,
+    *,
+    max_chunks: int,
+    idf: Callable[[str], float] | None = None,
+    weights: np.ndarray | None = None,
+) -> Ranking:
+    """Every admissible span in the sentences of the top chunks, with its feature vector and
+    linear score, best first."""
+    w_vec = load_weights() if weights is None else weights
+    q_list = analyzer.terms(question)
+    qterms = set(q_list)
+    if not qterms or not hits:
+        return Ranking([], {}, frozenset())
+    q_bigrams = _bigrams(q_list)
+    focus_term = qtype.focus
+    sents = gather_sentences(hits, document, max_chunks)
+    top_score = max(h.score for h in hits) or 1.0
+    texts = {s.source: document(s.source).text for s in sents}
+    words_of = [sentence_words(texts[s.source], s.start, s.end, analyzer) for s in sents]
+    term_sets = [{w.term for w in ws if w.term is not None} for ws in words_of]
+    weights = term_weights(sorted(qterms), term_sets, idf)
+    total = sum(weights.values()) or 1.0
+
+    sent_rows = []
+    for i, s in enumerate(sents):
+        here = qterms & term_sets[i]
+        cov = sum(weights[t] for t in here) / total
+        terms_in_order = [w.term for w in words_of[i] if w.term is not None]
+        bigram = len(q_bigrams & _bigrams(terms_in_order)) / max(1, len(q_bigrams))
+        ctx = 0.0
+        prev = sents[i - 1] if i > 0 else None
+        # A pronoun subject ("It cost ...") leaves the topic words in the sentence before.
+        if (
+            prev is not None
+            and prev.source == s.source
+            and prev.end <= s.start
+            and texts[s.source][prev.end : s.start].count("\n") <= 1
+        ):
+            ctx = sum(weights[t] for t in (qterms & term_sets[i - 1]) - here) / total
+        sent_rows.append((cov, bigram, ctx))
+    # Phrases only from the sentences that best cover the question (cost grows with n-grams).
+    order = sorted(range(len(sents)), key=lambda i: -(sent_rows[i][0] + 0.05 * sent_rows[i][1]))
+    phrase_ok = set(order[:PHRASE_SENTENCES])
+
+    out: list[Scored] = []
+    for i, s in enumerate(sents):
+        cov, bigram, ctx = sent_rows[i]
+        if cov == 0.0:
+            continue
+        ws = words_of[i]
+        matched = [k for k, w in enumerate(ws) if w.term in qterms]
+        for c in candidates(texts[s.source], s.start, s.end, ws, phrases=i in phrase_ok):
+            f = span_features(texts[s.source], qtype, qterms, weights, ws, c, focus_term, matched)
+            if f is None:
+                continue
+            f[_F["sent_cov"]] = cov
+            f[_F["sent_bigram"]] = bigram
+            f[_F["context_cov"]] = ctx
+
+            f[_F["hit_ratio"]] = s.hit_score / top_score
+            f[_F["hit_first"]] = 1.0 if s.rank == 0 else 0.0
+            out.append(Scored(s, c, f, float(f @ w_vec), cov))
+    out.sort(key=lambda x: (-x.score, x.candidate.end - x.candidate.start))
+    return Ranking(
+        out, weights, frozenset().union(*term_sets) & qterms if term_sets else frozenset()
+    )
+
+
+__all__ = [
+    "FEATURES",
+    "Ranking",
+    "Scored",
+    "Sentence",
+    "gather_sentences",
+    "load_weights",
+    "score_spans",
+    "span_features",
+]

@@ -1,0 +1,64 @@
+from bot.analyze import Analyzer
+from bot.extract.candidates import candidates, sentence_words
+from bot.extract.qtype import DATE, MONEY, NAME, NUMBER, PERCENT
+
+A = Analyzer()
+
+
+def spans(text, kind=None, phrases=False):
+    ws = sentence_words(text, 0, len(text), A)
+    return {
+        text[c.start : c.end]
+        for c in candidates(text, 0, len(text), ws, phrases=phrases)
+        if kind is None or c.kind == kind
+    }
+
+
+def test_money_keeps_currency_and_scale():
+    found = spans("The bridge cost $2.5 billion and 300 million euros to finish.", MONEY)
+    assert found == {"$2.5 billion", "300 million euros"}
+
+
+def test_number_with_and_without_its_unit():
+    found = spans("The hall seats 12,000 spectators on two tiers.", NUMBER)
+    assert {"12,000", "12,000 spectators", "two", "two tiers"} <= found
+
+
+def test_number_inside_money_is_not_a_second_number():
+    assert "115" not in spans("It cost $115 million.", NUMBER)
+
+
+def test_percent():
+    assert spans("Turnout rose to 61.5% while 20 percent abstained.", PERCENT) == {
+        "61.5%",
+        "20 percent",
+    }
+
+
+def test_dates_of_several_shapes():
+    t = (
+        "The charter of 3 May 1791 followed the war of 1756–1763; in the 1990s and by "
+        "March 12, 2004 the 19th century buildings were gone by July."
+    )
+    found = spans(t, DATE)
+    assert {"3 May 1791", "1756–1763", "1990s", "March 12, 2004", "19th century", "July"} <= found
+
+
+def test_grouped_number_is_not_a_year():
+    assert "2,000" not in spans("About 2,000 people came.", DATE)
+
+
+def test_names_with_joiners_and_without_titles():
+    found = spans("Yesterday Governor Maria van der Berg visited the University of Leeds.", NAME)
+    assert {"Maria van der Berg", "University of Leeds"} <= found
+
+
+def test_possessive_is_left_out_of_a_name():
+    found = spans("It is Peru’s largest port.", NAME)
+    assert "Peru" in found and "Peru’s" not in found
+
+
+def test_phrases_do_not_cross_clause_words():
+    found = spans("The basic unit is a commune.", phrases=True)
+    assert "commune" in found
+    assert not any(" is " in f for f in found)

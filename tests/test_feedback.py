@@ -1,0 +1,102 @@
+"""The bot's SQLite state: answers, votes, coverage gaps, sync hashes."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.engine import Engine
+from bot.feedback import FeedbackStore, question_key
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    root = tmp_path_factory.mktemp("feedback")
+    (root / "corpus").mkdir()
+    shutil.copyfile(FIXTURES / "seed.txt", root / "corpus" / "seed.txt")
+    return Engine.open(root / "corpus", root / "index")
+
+
+def test_created_on_first_use_in_a_new_folder(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "state.sqlite3"
+    store = FeedbackStore(path)
+    assert not path.exists()
+    assert store.get_meta("nothing") is None
+    assert path.exists()
+    store.set_meta("k", "1")
+    store.set_meta("k", "2")
+    assert FeedbackStore(path).get_meta("k") == "2"
+
+
+def test_answer_is_stored_with_a_passage_that_selects_the_quote(
+    tmp_path: Path, engine: Engine
+) -> None:
+    store = FeedbackStore(tmp_path / "s.db")
+    answer = engine.ask("what is CECOT's capacity")
+    assert answer.answered
+    answer_id = store.record_answer(answer, user_id=42)
+    stored = store.answer(answer_id)
+    assert stored is not None and stored.answered
+    assert stored.passage is not None
+    assert stored.passage[stored.passage_start : stored.passage_end] == answer.citations[0].quote
+    assert (stored.source, stored.line) == ("seed.txt", answer.citations[0].line)
+    assert store.answer(answer_id + 1000) is None
+
+
+def test_one_vote_per_user_the_last_counts(tmp_path: Path, engine: Engine) -> None:
+    store = FeedbackStore(tmp_path / "s.db")
+    answer_id = store.record_answer(engine.ask("what is CECOT's capacity"), user_id=1)
+    assert store.vote(answer_id, 1, 1)
+    assert store.vote(answer_id, 2, -1)
+    assert store.vote(answer_id, 2, 1)
+    assert store.votes(answer_id) == (2, 0)
+    assert not store.vote(answer_id + 1, 1, 1)
+    with pytest.raises(ValueError):
+        store.vote(answer_id, 1, 0)
+    report = store.report()
+    assert (report.thumbs_up, report.thumbs_down, report.answers, report.unanswered) == (2, 0, 1, 0)
+
+
+def test_report_ranks_unanswered_questions_by_frequency(tmp_path: Path, engine: Engine) -> None:
+    store = FeedbackStore(tmp_path / "s.db")
+    asked = [
+        "what is the airspeed of an unladen swallow",
+        "What is the airspeed of an unladen  swallow?",
+        "who painted the mona lisa",
+        "what is the airspeed of an unladen swallow",
+        "what is CECOT's capacity",
+    ]
+    for q in asked:
+        store.record_answer(engine.ask(q), user_id=7)
+    report = store.report()
+    assert report.answers == 5 and report.unanswered == 4
+    assert [(g.question, g.times) for g in report.gaps] == [
+        ("what is the airspeed of an unladen swallow", 3),
+        ("who painted the mona lisa", 1),
+    ]
+    assert store.report(limit=1).gaps[0].times == 3
+
+
+def test_disliked_answers_are_listed(tmp_path: Path, engine: Engine) -> None:
+    store = FeedbackStore(tmp_path / "s.db")
+    a = store.record_answer(engine.ask("what is CECOT's capacity"), user_id=1)
+    store.vote(a, 1, -1)
+    store.vote(a, 2, -1)
+    assert store.report().disliked == (("what is CECOT's capacity", 2),)
+
+
+def test_question_key_ignores_case_spacing_and_final_mark() -> None:
+    assert question_key("  What IS  it?! ") == question_key("what is it")
+
+
+def test_schema_is_plain_sqlite(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "s.db")
+    store.get_meta("x")
+    con = sqlite3.connect(tmp_path / "s.db")
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"answers", "feedback", "meta"} <= tables
