@@ -47,6 +47,9 @@ PACKAGES = ("python3.11-doc", "linux-doc-6.1", "perl-doc")
 SIZES = {"200k": 200_000, "1m": 1_000_000}
 WORD = re.compile(r"[A-Za-z]{4,}")
 TOP = 10
+# The chunking the issue's numbers assume (200k chunks ~ 30 M tokens): 200-token chunks.
+CHUNK_TOKENS = 200
+CHUNK_OVERLAP = 40
 
 
 # -- corpora -------------------------------------------------------------------------------------
@@ -181,13 +184,20 @@ def _children_peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
+def _options():
+    """Engine options with the chunking pinned, so every phase (and every run) measures the
+    same index whatever the product's default chunk size is at the time."""
+    from bot.engine import EngineOptions
+
+    return EngineOptions(chunk_tokens=CHUNK_TOKENS, chunk_overlap=CHUNK_OVERLAP)
+
+
 def _store(index_dir: Path):
     from bot.analyze import Analyzer
     from bot.chunk import Chunker
-    from bot.engine import EngineOptions
     from bot.index import IndexStore
 
-    opts = EngineOptions()
+    opts = _options()
     return IndexStore(
         index_dir,
         analyzer=Analyzer(),
@@ -285,7 +295,8 @@ def phase_query(corpus: Path, index_dir: Path, queries_file: Path, top_file: Pat
     }
     try:
         t0 = time.perf_counter()
-        engine = Engine.open(corpus, index_dir)  # checks the corpus for changes, then loads
+        # Checks the corpus for changes (there are none), then loads.
+        engine = Engine.open(corpus, index_dir, options=_options())
         result["engine_open_seconds"] = time.perf_counter() - t0
     except ImportError as exc:  # the extractor is another worker's and may not be there yet
         result["answer"] = {"error": f"Engine unavailable: {exc}"}

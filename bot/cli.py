@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,8 +28,12 @@ def _warn(message: str) -> None:
 
 
 def add_corpus_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--corpus", type=Path, help="documents folder (default: $CITEBOT_CORPUS or ./corpus)")
-    p.add_argument("--index", type=Path, help="index folder (default: $CITEBOT_INDEX or ./.citebot)")
+    p.add_argument(
+        "--corpus", type=Path, help="documents folder (default: $CITEBOT_CORPUS or ./corpus)"
+    )
+    p.add_argument(
+        "--index", type=Path, help="index folder (default: $CITEBOT_INDEX or ./.citebot)"
+    )
 
 
 def corpus_paths(args: argparse.Namespace, settings: Settings) -> tuple[Path, Path]:
@@ -153,10 +157,8 @@ def _interactive(engine, top_k: int, history: Path) -> int:
     except ImportError:  # Windows without pyreadline: the prompt still works, without history
         readline = None
     if readline is not None:
-        try:
+        with suppress(OSError):
             readline.read_history_file(history)
-        except OSError:
-            pass
     s = engine.stats
     print(f"citebot {__version__} · {s.documents} documents, {s.chunks} chunks. Ctrl-D quits.")
     try:

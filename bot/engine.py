@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.analyze import Analyzer
@@ -32,9 +32,9 @@ class QuestionError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class EngineOptions:
-    chunk_tokens: int = 200
-    chunk_overlap: int = 40
-    bm25: BM25Params = BM25Params()
+    chunk_tokens: int = 300
+    chunk_overlap: int = 60
+    bm25: BM25Params = field(default_factory=BM25Params)
     min_confidence: float = MIN_CONFIDENCE
     # Chunks handed to the extractor: more than the sources shown, since the answer sentence is
     # often in the second or third chunk.

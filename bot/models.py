@@ -39,7 +39,8 @@ class Document:
         while i != -1:
             starts.append(i + 1)
             i = find("\n", i + 1)
-        return cls(source, title, text, tuple(sorted(headings, key=lambda h: h.start)), tuple(starts))
+        ordered = tuple(sorted(headings, key=lambda h: h.start))
+        return cls(source, title, text, ordered, tuple(starts))
 
     def line_of(self, offset: int) -> int:
         """1-based line number of the character at ``offset``."""

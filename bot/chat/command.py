@@ -28,15 +28,6 @@ BAD_TOKEN = (
 )
 
 
-def _corpus_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--corpus", type=Path, help="documents folder (default: $CITEBOT_CORPUS or ./corpus)"
-    )
-    p.add_argument(
-        "--index", type=Path, help="index folder (default: $CITEBOT_INDEX or ./.citebot)"
-    )
-
-
 def db_path(args: argparse.Namespace, settings: Settings) -> Path:
     """The state file: CITEBOT_DB if set, else beside the index (``--index`` included)."""
     derived_default = settings.db_path == settings.index_dir / "citebot.sqlite3"
@@ -46,8 +37,10 @@ def db_path(args: argparse.Namespace, settings: Settings) -> Path:
 
 
 def register(subparsers: Any) -> None:
+    from bot.cli import add_corpus_options
+
     p = subparsers.add_parser("discord", help="run the Discord bot (see docs/discord.md)")
-    _corpus_options(p)
+    add_corpus_options(p)
     p.add_argument(
         "--sync",
         action="store_true",
@@ -56,7 +49,7 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_discord)
 
     p = subparsers.add_parser("report", help="unanswered questions and 👍/👎 counts from the bot")
-    _corpus_options(p)
+    add_corpus_options(p)
     p.add_argument("--limit", type=int, default=10, help="questions to list (default 10)")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.set_defaults(func=cmd_report)

@@ -8,7 +8,6 @@ sentences of the top chunks, a linear span scorer and a confidence for abstainin
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -17,6 +16,7 @@ from bot.analyze import Analyzer, words
 from bot.extract.confidence import confidence, confidence_features
 from bot.extract.qtype import question_type
 from bot.extract.rank import FEATURES, score_spans
+from bot.index.bm25 import idf
 from bot.models import Chunk, Document, Extraction, Hit, IndexStats
 
 # Fitted with the weights (``python -m bot.evaluate.train``): the confidence that keeps ~92% of
@@ -63,29 +63,26 @@ def document_cache(index: DocumentSource) -> Callable[[str], Document]:
 class Searchable(DocumentSource, Protocol):
     stats: IndexStats
 
-    def search(self, terms: list[str], k: int) -> list[tuple[int, float]]: ...
+    def doc_freq(self, term: str) -> int: ...
 
 
 def corpus_idf(index: Searchable) -> Callable[[str], float]:
-    """Term → BM25 idf over the index's chunks (the same formula the index scores with),
-    memoised for one question. The chunk frequency is read through ``search``: every chunk
-    holding the term scores above zero, and nothing else does."""
+    """Term → the BM25 idf the index scores with, memoised for one question."""
     n = index.stats.chunks
     memo: dict[str, float] = {}
 
-    def idf(term: str) -> float:
+    def term_idf(term: str) -> float:
         value = memo.get(term)
         if value is None:
-            df = len(index.search([term], n)) if n else 0
-            value = memo[term] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+            value = memo[term] = idf(index.doc_freq(term), n)
         return value
 
-    return idf
+    return term_idf
 
 
 def _absent_idf(index: Searchable) -> float:
     """The idf of a term no chunk contains: the largest idf the index can give."""
-    return math.log(1.0 + (index.stats.chunks + 0.5) / 0.5)
+    return idf(0, index.stats.chunks)
 
 
 def idf_absent(value: float, index: Searchable) -> bool:

@@ -104,5 +104,5 @@ async def running_bot(
         yield RunningBot(bots[0], task, settings)
     finally:
         if bots:
-            await bots[0].close()
+            await asyncio.wait_for(bots[0].close(), 10)
         await asyncio.wait_for(task, 10)

@@ -223,7 +223,8 @@ class StandIn:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._rest)
-        self._runner = web.AppRunner(app, access_log=None)
+        # A short shutdown: a test's server must never wait a minute for idle keep-alives.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -231,7 +232,7 @@ class StandIn:
 
     async def stop(self) -> None:
         if self._ws is not None and not self._ws.closed:
-            await self._ws.close(code=1001)
+            await asyncio.wait_for(self._ws.close(code=1001), 5)
         if self._runner is not None:
             await self._runner.cleanup()
 

@@ -395,3 +395,20 @@ async def test_sources_reports_index_and_version(
         assert f"citebot {__version__}" in embed["description"]
         assert f"<t:{int(stats.built_at)}:" in embed["description"]
         assert stats.built_at <= t0
+
+
+async def test_expired_follow_up_token_answers_in_the_channel(
+    standin: StandIn, shared_engine: Engine, tmp_path: Path
+) -> None:
+    # What Discord answers a follow-up once the 15-minute interaction token has expired.
+    standin.faults.append(
+        Fault(
+            "POST", r"/webhooks/\d+/[^/]+", 401, {"code": 50027, "message": "Invalid Webhook Token"}
+        )
+    )
+    async with running_bot(standin, shared_engine, tmp_path):
+        since = len(standin.requests)
+        it = await standin.slash("ask", {"question": CAPACITY_Q})
+        rec = await standin.wait_request("POST", rf"/channels/{standin.channel_id}/messages", since)
+        assert_capacity_answer(rec)
+        assert [r.status for r in standin.requests[since:] if it.token in r.path] == [200, 401]

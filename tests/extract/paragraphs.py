@@ -47,6 +47,9 @@ class ParagraphIndex:
         scored.sort(key=lambda x: (-x[1], x[0]))
         return scored[:k]
 
+    def doc_freq(self, term: str) -> int:
+        return sum(term in t for t in self.terms)
+
     def hits(self, question: str, k: int = 8) -> list[Hit]:
         found = self.search(ANALYZER.terms(question), k)
         return [Hit(self.chunks[i], s, r) for r, (i, s) in enumerate(found)]
