@@ -203,7 +203,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         if sys.stdin.isatty() and sys.stdout.isatty() and not args.json:
             _, index_dir = corpus_paths(args, settings)
             return _interactive(open_engine(args, settings), top_k, index_dir / "history")
-        raise UsageError("no question given (try: citebot ask \"what is ...?\")")
+        raise UsageError('no question given (try: citebot ask "what is ...?")')
     engine = open_engine(args, settings)
     try:
         answer = engine.ask(question, top_k)

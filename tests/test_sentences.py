@@ -37,7 +37,7 @@ def test_hard_wrapped_lines_are_joined():
 
 
 def test_closing_quotes_stay_with_their_sentence():
-    t = 'He said, “I would do it.” Experts disagree.'
+    t = "He said, “I would do it.” Experts disagree."
     assert texts(split_sentences(t), t) == ["He said, “I would do it.”", "Experts disagree."]
 
 

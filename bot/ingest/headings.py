@@ -23,7 +23,7 @@ _MINOR_WORDS = frozenset(
     """
     a an the and or nor but so yet of to in on at by for with from as into onto upon via vs per
     than over off out up is are was were be de la le du del von van
-    """.split()  # noqa: SIM905 - a word list reads best as words
+    """.split()
 )
 _BULLET = re.compile(r"^(?:[-*+•◦▪‣–—>|]|\(?[a-z0-9]{1,3}\))(?:\s|$)")
 _SECTION_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[IVXLC]+\.)\s+")

@@ -14,7 +14,7 @@ _BLOCK = frozenset(
     address article aside blockquote body br caption dd details dialog div dl dt fieldset
     figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr html legend li main nav ol p pre
     section summary table tbody td tfoot th thead tr ul
-    """.split()  # noqa: SIM905 - a word list reads best as words
+    """.split()
 )
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _WHITESPACE = re.compile(r"\s+")
