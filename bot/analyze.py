@@ -17,7 +17,7 @@ from functools import lru_cache
 import Stemmer
 
 # Words with apostrophes stay one token; numbers keep their grouping and decimals together.
-_TOKEN = re.compile(
+WORD_PATTERN = re.compile(
     r"(?=[^\W_]*\d)(?=[^\W_]*[^\W\d_])[^\W_]+"  # mixed letters and digits: 5G, mp3, H1N1
     r"|\d+(?:[.,]\d+)*"  # 40,000  3.5  2024
     r"|[^\W\d_]+(?:['’‘`][^\W\d_]+)*",  # CECOT's  don’t  café
@@ -83,7 +83,7 @@ class Analyzer:
     def tokens(self, text: str) -> Iterator[Token]:
         """Terms with the offsets of the words they came from."""
         term = self.term
-        for m in _TOKEN.finditer(text):
+        for m in WORD_PATTERN.finditer(text):
             t = term(m.group())
             if t is not None:
                 yield Token(t, m.start(), m.end())
@@ -91,7 +91,7 @@ class Analyzer:
     def terms(self, text: str) -> list[str]:
         term = self.term
         out = []
-        for m in _TOKEN.finditer(text):
+        for m in WORD_PATTERN.finditer(text):
             t = term(m.group())
             if t is not None:
                 out.append(t)
@@ -105,4 +105,4 @@ class Analyzer:
 
 def words(text: str) -> Iterator[re.Match[str]]:
     """Surface words of ``text`` (no analysis), for span candidates."""
-    return _TOKEN.finditer(text)
+    return WORD_PATTERN.finditer(text)

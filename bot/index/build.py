@@ -18,7 +18,7 @@ import numpy as np
 
 # The analyzer's own word pattern: findall on it is ~40% faster than iterating ``words()``
 # matches, and counting must see exactly the words ``Analyzer.terms`` sees.
-from bot.analyze import _TOKEN as WORD_PATTERN
+from bot.analyze import WORD_PATTERN
 from bot.analyze import Analyzer
 from bot.chunk import Chunker
 from bot.ingest import CorpusFile, UnreadableFile, read_document
