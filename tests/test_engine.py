@@ -1,0 +1,102 @@
+"""The single entry point, on a real index in a temporary folder."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.engine import Engine, QuestionError
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copyfile(FIXTURES / "seed.txt", corpus / "seed.txt")
+    return Engine.open(corpus, tmp_path / "index")
+
+
+@pytest.mark.parametrize("question", ["", " \n\t ", "why " * 400])
+def test_unaskable_questions_raise_a_user_facing_error(engine: Engine, question: str):
+    with pytest.raises(QuestionError) as e:
+        engine.ask(question)
+    assert str(e.value).startswith("The question is")
+
+
+def test_question_sharing_no_word_with_the_corpus_has_no_sources(engine: Engine):
+    a = engine.ask("zyzzyva quokka?")
+    assert (a.answered, a.answer, a.sources) == (False, None, ())
+
+
+def test_answers_continue_while_a_refresh_swaps_the_index(engine: Engine):
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def ask_forever() -> None:
+        while not stop.is_set():
+            try:
+                a = engine.ask("what is CECOT's capacity")
+                assert a.answer is not None and a.answer.startswith("40,000")
+            except BaseException as e:  # surfaced by the assertion below
+                errors.append(e)
+                return
+
+    worker = threading.Thread(target=ask_forever)
+    worker.start()
+    try:
+        (engine.corpus / "new.md").write_text(
+            "# Lighthouses\n\nThe Pellworm lighthouse is 41 metres tall.\n", encoding="utf-8"
+        )
+        report = engine.refresh()
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert not errors
+    assert report.added == ("new.md",)
+    assert engine.stats.documents == 2
+    assert engine.ask("How tall is the Pellworm lighthouse?").citations[0].source == "new.md"
+
+
+WORDS = st.sampled_from(
+    "the prison holds 40,000 inmates Tecoluca cost $115 million in 2022 Lee Gelernt said "
+    "capacity what is of a built August 2024 Bukele’s Center café naïve 14,500".split()
+)
+SENTENCE = st.lists(WORDS, min_size=3, max_size=14).map(lambda ws: " ".join(ws) + ".")
+DOCUMENT = st.lists(
+    st.one_of(SENTENCE, SENTENCE.map(lambda s: s + "\n"), st.just("\n\nA Heading\n")),
+    min_size=1,
+    max_size=12,
+).map("".join)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(docs=st.lists(DOCUMENT, min_size=1, max_size=3), questions=st.lists(SENTENCE, max_size=4))
+def test_every_citation_selects_exactly_its_quote(tmp_path_factory, docs, questions):
+    root = tmp_path_factory.mktemp("prop")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for i, text in enumerate(docs):
+        if text.strip():
+            (corpus / f"d{i}.txt").write_text(text, encoding="utf-8")
+    engine = Engine.open(corpus, root / "index")
+    for q in [*questions, "what is the capacity?", "who said it?", "how much did it cost?"]:
+        a = engine.ask(q)
+        for c in a.citations:
+            text = (corpus / c.source).read_text(encoding="utf-8")
+            assert text[c.start : c.end] == c.quote == a.answer
+            assert a.sentence is not None and a.sentence_start is not None
+            assert text[a.sentence_start : a.sentence_start + len(a.sentence)] == a.sentence
+            s, e = a.span_in_sentence
+            assert a.sentence[s:e] == a.answer
+        for h in a.sources:
+            text = (corpus / h.chunk.source).read_text(encoding="utf-8")
+            assert text[h.chunk.start : h.chunk.end] == h.chunk.text
