@@ -318,6 +318,28 @@ class IndexStore:
         self.params = params
         self.workers: int | None = None  # None: one per core
         self.timings: dict[str, float] = {}  # seconds per stage of the last update (bench)
+        # The last generation opened: load() after update() hands it out instead of mapping the
+        # same files again (a large index takes seconds to open). Keyed by its files' identity,
+        # so a generation rebuilt or damaged under the same name is opened (and checked) afresh.
+        self._opened: tuple[tuple[Any, ...], Index] | None = None
+
+    def _open(self, gen: Path) -> Index:
+        try:
+            key = (
+                gen,
+                *sorted(
+                    (e.name, e.inode(), st.st_size, st.st_mtime_ns)
+                    for e in os.scandir(gen)
+                    for st in (e.stat(),)
+                ),
+            )
+        except OSError as exc:
+            raise IndexUnusable(f"cannot read {gen.name}: {exc}") from None
+        if self._opened is not None and self._opened[0] == key:
+            return self._opened[1]
+        index = Index(gen, self._settings())
+        self._opened = (key, index)
+        return index
 
     def _settings(self) -> dict[str, Any]:
         # Round-tripped through JSON so a freshly built dict compares equal to a loaded one.
@@ -350,7 +372,7 @@ class IndexStore:
             if gen is None:
                 raise IndexUnusable(f"no index in {self.index_dir}")
             try:
-                return Index(gen, self._settings())
+                return self._open(gen)
             except IndexUnusable:
                 # An update may have switched generations and deleted this one meanwhile.
                 if attempt == 2 or self._current() == gen:
@@ -394,7 +416,7 @@ class IndexStore:
         try:
             gen = self._current()
             if gen is not None:
-                old = Index(gen, self._settings())
+                old = self._open(gen)
                 old_files, old_skipped = _read_files_json(gen)
                 _expect(sorted(old_files) == old._sources, "files.json does not match sources")
         except IndexUnusable as exc:
