@@ -41,6 +41,8 @@ def render_answer(answer: Answer, *, color: bool) -> Text:
         if answer.sources:
             out.append("Nearest sources:\n")
             out.append(_sources(answer.sources, color))
+        else:
+            out.append("No passage shares a word with the question.\n", "dim" if color else "")
         return out
     cite = answer.citations[0]
     span = answer.span_in_sentence

@@ -64,3 +64,12 @@ def test_payload_follows_the_cli_contract():
     }
     assert p["sources"][0]["text"] == SENTENCE
     assert "id" not in answer_payload(answered())
+
+
+def test_not_found_without_sources_says_why():
+    a = answered()
+    none = Answer(a.question, False, None, None, None, 0.0, (), ())
+    assert render_answer(none, color=False).plain.splitlines() == [
+        NOT_FOUND,
+        "No passage shares a word with the question.",
+    ]
