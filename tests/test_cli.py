@@ -156,22 +156,31 @@ def test_env_settings_choose_corpus_and_index(work: Path, tmp_path: Path):
     assert (tmp_path / "ix").is_dir()
 
 
-def _read_until(fd: int, needle: bytes, timeout: float = 60) -> bytes:
-    buf = b""
-    deadline = time.monotonic() + timeout
-    while needle not in buf:
-        left = deadline - time.monotonic()
-        assert left > 0, f"timed out waiting for {needle!r}; got {buf[-500:]!r}"
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            buf += chunk
-    return buf
+class _PtyReader:
+    """Reads a pty until a marker; what arrives after the marker is kept for the next wait,
+    since an answer and the next prompt often come in one read."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buf = b""
+
+    def until(self, needle: bytes, timeout: float = 60) -> bytes:
+        deadline = time.monotonic() + timeout
+        while needle not in self.buf:
+            left = deadline - time.monotonic()
+            assert left > 0, f"timed out waiting for {needle!r}; got {self.buf[-500:]!r}"
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if ready:
+                try:
+                    chunk = os.read(self.fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                self.buf += chunk
+        cut = self.buf.index(needle) + len(needle)
+        seen, self.buf = self.buf[:cut], self.buf[cut:]
+        return seen
 
 
 def test_interactive_prompt_answers_and_quits_on_ctrl_d(work: Path):
@@ -187,10 +196,11 @@ def test_interactive_prompt_answers_and_quits_on_ctrl_d(work: Path):
     )
     os.close(slave)
     try:
-        _read_until(master, b"? ")
+        pty_out = _PtyReader(master)
+        pty_out.until(b"? ")
         os.write(master, b"Where is CECOT located?\n")
-        assert b"Tecoluca" in _read_until(master, b"line ")
-        _read_until(master, b"? ")
+        assert b"Tecoluca" in pty_out.until(b"line ")
+        pty_out.until(b"? ")
         os.write(master, b"\x04")  # Ctrl-D
         assert proc.wait(timeout=30) == 0
         assert (work / ".citebot" / "history").exists()
