@@ -50,7 +50,6 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.chat.command import run_bot  # noqa: E402
-from bot.config import Settings  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.feedback import FeedbackStore  # noqa: E402
 from tests.chat.standin import StandIn  # noqa: E402
@@ -236,16 +235,7 @@ async def bench_corpus(
 ) -> list[dict[str, Any]]:
     standin = StandIn()
     await standin.start()
-    settings = Settings(
-        corpus=engine.corpus,
-        index_dir=engine.store.index_dir,
-        discord_token=standin.token,
-        guild_id=standin.guild_id,
-        api_base=standin.api_base,
-        gateway_url=standin.gateway_url,
-        db_path=work / f"{name}.sqlite3",
-        cooldown_seconds=0.0,
-    )
+    settings = standin.bot_settings(engine, work / f"{name}.sqlite3", cooldown_seconds=0.0)
     bots: list[Any] = []
     task = asyncio.create_task(
         run_bot(settings, engine, FeedbackStore(settings.db_path), on_bot=bots.append)

@@ -4,7 +4,6 @@ the real bot (``run_bot``, what ``citebot discord`` runs) pointed at the stand-i
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -55,21 +54,6 @@ async def standin() -> AsyncIterator[StandIn]:
         await server.stop()
 
 
-def bot_settings(standin: StandIn, engine: Engine, tmp: Path, **overrides: Any) -> Settings:
-    base = Settings(
-        corpus=engine.corpus,
-        index_dir=engine.store.index_dir,
-        discord_token=standin.token,
-        guild_id=standin.guild_id,
-        api_base=standin.api_base,
-        gateway_url=standin.gateway_url,
-        db_path=tmp / "state.sqlite3",
-        cooldown_seconds=60.0,
-        cooldown_rate=50,
-    )
-    return dataclasses.replace(base, **overrides)
-
-
 class RunningBot:
     def __init__(self, bot: Any, task: asyncio.Task[None], settings: Settings) -> None:
         self.bot = bot
@@ -85,7 +69,9 @@ async def running_bot(
     """The real bot, logged in to the stand-in and past GUILD_CREATE (events sent from here on
     reach it in order; discord.py's own 'ready' waits a further 2 s for more guilds)."""
     force_sync = bool(overrides.pop("force_sync", False))
-    settings = bot_settings(standin, engine, tmp, **overrides)
+    overrides = {"cooldown_seconds": 60.0, "cooldown_rate": 50, **overrides}
+    db_path = overrides.pop("db_path", tmp / "state.sqlite3")
+    settings = standin.bot_settings(engine, db_path, **overrides)
     bots: list[Any] = []
     store = FeedbackStore(settings.db_path)
     seen = len(standin.frames)

@@ -11,15 +11,19 @@ re-IDENTIFY. Every REST request and every gateway frame is recorded so tests ass
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import WSMsgType, web
+
+from bot.config import Settings
 
 DISCORD_EPOCH_MS = 1420070400000
 API_PREFIX = "/api/v10"
@@ -454,6 +458,19 @@ class StandIn:
             "guild_scheduled_events": [],
             "soundboard_sounds": [],
         }
+
+    def bot_settings(self, engine: Any, db_path: Path, **overrides: Any) -> Settings:
+        """Settings that point the real bot (and ``engine``'s corpus and index) at this server."""
+        base = Settings(
+            corpus=engine.corpus,
+            index_dir=engine.store.index_dir,
+            discord_token=self.token,
+            guild_id=self.guild_id,
+            api_base=self.api_base,
+            gateway_url=self.gateway_url,
+            db_path=db_path,
+        )
+        return dataclasses.replace(base, **overrides)
 
     def message_payload(
         self,
