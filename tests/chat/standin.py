@@ -721,20 +721,24 @@ class StandIn:
             return _error(400, 50035, "Invalid Form Body", errors)
         return None
 
+    def _bot_message(self, channel_id: int, body: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        """The message the bot's request body creates, as Discord would return it."""
+        return self.message_payload(
+            channel_id,
+            self.bot_user,
+            body.get("content") or "",
+            embeds=body.get("embeds"),
+            components=body.get("components"),
+            **extra,
+        )
+
     def _post_message(self, channel_id: int, body: dict[str, Any]) -> web.Response:
         if channel_id not in (self.channel_id, self.thread_id, self.dm_channel_id):
             return _error(404, 10003, "Unknown Channel")
         bad = self._check(body)
         if bad:
             return bad
-        msg = self.message_payload(
-            channel_id,
-            self.bot_user,
-            body.get("content") or "",
-            embeds=body.get("embeds"),
-            components=body.get("components"),
-            reference=body.get("message_reference"),
-        )
+        msg = self._bot_message(channel_id, body, reference=body.get("message_reference"))
         self.messages[int(msg["id"])] = msg
         return _json(msg)
 
@@ -757,14 +761,7 @@ class StandIn:
         flags = int(data.get("flags") or 0)
         message = None
         if kind in (4, 5):
-            message = self.message_payload(
-                channel_id,
-                self.bot_user,
-                data.get("content") or "",
-                embeds=data.get("embeds"),
-                components=data.get("components"),
-                flags=flags | (128 if kind == 5 else 0),
-            )
+            message = self._bot_message(channel_id, data, flags=flags | (128 if kind == 5 else 0))
             invoker = it.payload.get("user") or it.payload["member"]["user"]
             message["interaction_metadata"] = {
                 "id": str(iid),
@@ -805,14 +802,7 @@ class StandIn:
             bad = self._check(body)
             if bad:
                 return bad
-            msg = self.message_payload(
-                channel_id,
-                self.bot_user,
-                body.get("content") or "",
-                embeds=body.get("embeds"),
-                components=body.get("components"),
-                flags=int(body.get("flags") or 0),
-            )
+            msg = self._bot_message(channel_id, body, flags=int(body.get("flags") or 0))
             self.messages[int(msg["id"])] = msg
             return _json(msg)
         if which == "@original" and it.original is not None:
