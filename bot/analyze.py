@@ -69,9 +69,12 @@ class Analyzer:
         self.stopwords = stopwords
         stemmer = Stemmer.Stemmer("english")
         # PyStemmer's C call holds the GIL, so threads (Discord handlers) can share one stemmer.
-        self._stem = lru_cache(maxsize=1 << 18)(stemmer.stemWord) if stem else None
+        self._stem = stemmer.stemWord if stem else None
+        # Surface words repeat (Zipf), and normalising one costs ~30x a cache hit; lru_cache is
+        # thread-safe and bounded, so a long-running bot cannot grow it without limit.
+        self.term = lru_cache(maxsize=1 << 19)(self._term)
 
-    def term(self, word: str) -> str | None:
+    def _term(self, word: str) -> str | None:
         """Analysed term for one surface word, or None for a stop word."""
         w = normalize_word(word)
         if not w or w in self.stopwords:
