@@ -572,8 +572,11 @@ class StandIn:
         by: dict[str, Any] | None = None,
         channel_id: int | None = None,
         perms: int | None = None,
+        acknowledged: bool = False,
     ) -> Interaction:
-        """A user runs a slash command: INTERACTION_CREATE for a command the bot synced."""
+        """A user runs a slash command: INTERACTION_CREATE for a command the bot synced.
+        ``acknowledged``: someone else (another instance with the same token) has already
+        deferred it, so the bot's own first response gets 40060."""
         command = self.registered(name)
         if command is None:
             raise AssertionError(f"/{name} was never synced to the stand-in")
@@ -590,7 +593,7 @@ class StandIn:
         if command.get("guild_id"):
             data["guild_id"] = command["guild_id"]
         payload["data"] = data
-        return await self._create_interaction(payload)
+        return await self._create_interaction(payload, acknowledged=acknowledged)
 
     async def click(
         self, message: dict[str, Any], custom_id: str, *, by: dict[str, Any] | None = None
@@ -602,8 +605,13 @@ class StandIn:
         payload["data"] = {"custom_id": custom_id, "component_type": 2}
         return await self._create_interaction(payload)
 
-    async def _create_interaction(self, payload: dict[str, Any]) -> Interaction:
+    async def _create_interaction(
+        self, payload: dict[str, Any], *, acknowledged: bool = False
+    ) -> Interaction:
         it = Interaction(int(payload["id"]), payload["token"], time.monotonic(), payload)
+        if acknowledged:
+            it.responded = True
+            it.original = self._bot_message(int(payload["channel_id"]), {}, flags=128)
         self.interactions[it.id] = it
         await self.dispatch("INTERACTION_CREATE", payload)
         return it

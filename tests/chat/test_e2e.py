@@ -412,3 +412,55 @@ async def test_expired_follow_up_token_answers_in_the_channel(
         rec = await standin.wait_request("POST", rf"/channels/{standin.channel_id}/messages", since)
         assert_capacity_answer(rec)
         assert [r.status for r in standin.requests[since:] if it.token in r.path] == [200, 401]
+
+
+async def test_already_acknowledged_interaction_answers_as_follow_up(
+    standin: StandIn, shared_engine: Engine, tmp_path: Path
+) -> None:
+    async with running_bot(standin, shared_engine, tmp_path):
+        since = len(standin.requests)
+        it = await standin.slash("ask", {"question": CAPACITY_Q}, acknowledged=True)
+        answer = await reply_to(standin, it, since)
+        assert answer.method == "POST" and answer.path.startswith("/webhooks/")
+        assert_capacity_answer(answer)
+        callbacks = [r for r in standin.requests[since:] if r.path.endswith("/callback")]
+        # The defer and the first-response attempt both meet 40060; neither is an error.
+        assert callbacks and all(r.status == 400 for r in callbacks)
+        assert not standin.find("POST", rf"/channels/{standin.channel_id}/messages", since)
+
+
+def write_long_document(path: Path, paragraphs: int) -> None:
+    """Enough distinct text that re-indexing it takes seconds, not milliseconds."""
+    lines = ["Ledger of the northern depots", ""]
+    for i in range(paragraphs):
+        lines.append(
+            f"Depot {i} on route {i % 97} stores {i * 7 % 1000} crates of item{i} and item{i + 1}; "
+            f"inspector{i % 313} checks it every {i % 11 + 2} days and logs token{i * 31}.\n"
+        )
+    lines.append("The depot ledger is kept in a vault lined with copper sheets.\n")
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+async def test_answers_keep_flowing_during_a_slow_reindex(standin: StandIn, tmp_path: Path) -> None:
+    corpus = make_corpus(tmp_path / "corpus")
+    engine = Engine.open(corpus, tmp_path / "index")
+    write_long_document(corpus / "ledger.txt", 12_000)
+    async with running_bot(standin, engine, tmp_path):
+        since = len(standin.requests)
+        reindex = await standin.slash("reindex", by=standin.admin)
+        await standin.wait_request("POST", rf"/interactions/{reindex.id}/.+/callback", since)
+        asks = [await standin.slash("ask", {"question": CAPACITY_Q}) for _ in range(3)]
+        answers = [await reply_to(standin, it, since) for it in asks]
+        report = await standin.wait_for(
+            lambda: next((r for r in standin.replies(since) if reindex.token in r.path), None), 60
+        )
+        # Answered from the old index while the new one was still being built.
+        assert all(a.at < report.at for a in answers)
+        for a in answers:
+            assert_capacity_answer(a)
+        assert "**Added:** 1 (ledger.txt)" in displayed(only_embed(report)["description"])
+        after = await standin.slash(
+            "ask", {"question": "what is the depot ledger vault lined with"}
+        )
+        found = only_embed(await reply_to(standin, after, since))["description"]
+        assert re.search(r"\*\*[^*]*copper[^*]*\*\*", found), found
