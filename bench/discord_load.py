@@ -50,7 +50,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.chat.command import run_bot  # noqa: E402
-from bot.engine import Engine  # noqa: E402
+from bot.engine import Engine, EngineOptions  # noqa: E402
 from bot.feedback import FeedbackStore  # noqa: E402
 from tests.chat.standin import StandIn  # noqa: E402
 
@@ -245,7 +245,9 @@ async def bench_corpus(
         await one_load(standin, questions, 10, None)  # warm-up: imports, caches, threads
         results = []
         for r in (None, rate):
+            hits = engine.cache_hits
             res = await one_load(standin, questions, n, r)
+            res["answer_cache_hits"] = engine.cache_hits - hits
             res["corpus"] = name
             res["chunks"] = engine.stats.chunks
             results.append(res)
@@ -263,7 +265,13 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=20.0, help="paced arrivals per second")
     ap.add_argument("--corpora", default="seed,10k", help="comma list of seed, 10k")
     ap.add_argument("--workdir", type=Path, help="where corpora and indexes go (default: temp)")
+    ap.add_argument(
+        "--no-answer-cache",
+        action="store_true",
+        help="answer every question afresh (the seed questions repeat, so the cache serves most)",
+    )
     args = ap.parse_args()
+    options = EngineOptions(answer_cache=0) if args.no_answer_cache else None
     work = args.workdir or Path(tempfile.mkdtemp(prefix="discord-load-"))
     work.mkdir(parents=True, exist_ok=True)
     results: list[dict[str, Any]] = []
@@ -271,13 +279,13 @@ def main() -> int:
     for name in args.corpora.split(","):
         if name == "seed":
             corpus, questions = seed_corpus(work)
-            engine = Engine.open(corpus, work / "seed-index")
+            engine = Engine.open(corpus, work / "seed-index", options=options)
             notes["seed"] = "tests/fixtures/seed.txt"
         elif name == "10k":
             t = time.perf_counter()
             built = debian_corpus(work) or squad_corpus(work)
             corpus, index, questions, how = built
-            engine = Engine.open(corpus, index)
+            engine = Engine.open(corpus, index, options=options)
             notes["10k"] = f"{how}; prepared in {time.perf_counter() - t:.0f} s"
         else:
             raise SystemExit(f"unknown corpus {name!r}")
@@ -300,6 +308,7 @@ def main() -> int:
         "core_p50_ms",
         "loop_stall_max_ms",
         "throughput_per_s",
+        "answer_cache_hits",
     ]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))

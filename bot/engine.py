@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.analyze import Analyzer
@@ -40,6 +41,9 @@ class EngineOptions:
     # often in the second or third chunk.
     candidates: int = 8
     max_question_chars: int = MAX_QUESTION_CHARS
+    # Recent answers kept per index snapshot: chat servers ask the same questions again and
+    # again, and a repeat then costs a dict lookup instead of an extraction. 0 turns it off.
+    answer_cache: int = 1024
 
 
 Progress = Callable[[int, int], None]
@@ -65,6 +69,10 @@ class Engine:
         self._warn = warn or (lambda _msg: None)
         self._refresh_lock = threading.Lock()
         self._index: Index | None = None
+        self._answers: OrderedDict[tuple[str, int], Answer] = OrderedDict()
+        self._answers_for: Index | None = None  # the snapshot the cached answers came from
+        self._answers_lock = threading.Lock()
+        self.cache_hits = 0
 
     @classmethod
     def open(
@@ -118,6 +126,26 @@ class Engine:
         t0 = time.perf_counter()
         q = self.check_question(question)
         index = self.index  # one snapshot for the whole answer
+        key = (q, top_k)
+        with self._answers_lock:
+            if self._answers_for is not index:
+                self._answers.clear()
+                self._answers_for = index
+            cached = self._answers.get(key)
+            if cached is not None:
+                self._answers.move_to_end(key)
+                self.cache_hits += 1
+                return replace(cached, took_ms=(time.perf_counter() - t0) * 1000)
+        answer = self._answer(index, q, top_k, t0)
+        if self.options.answer_cache > 0:
+            with self._answers_lock:
+                if self._answers_for is index:
+                    self._answers[key] = answer
+                    if len(self._answers) > self.options.answer_cache:
+                        self._answers.popitem(last=False)
+        return answer
+
+    def _answer(self, index: Index, q: str, top_k: int, t0: float) -> Answer:
         hits = retrieve(index, self.analyzer, q, max(top_k, self.options.candidates))
         found = extract(q, hits, index, self.analyzer)
         answered = found is not None and found.confidence >= self.options.min_confidence

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import shutil
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.engine import Engine, QuestionError
+from bot.engine import Engine, EngineOptions, QuestionError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -33,6 +34,37 @@ def test_unaskable_questions_raise_a_user_facing_error(engine: Engine, question:
 def test_question_sharing_no_word_with_the_corpus_has_no_sources(engine: Engine):
     a = engine.ask("zyzzyva quokka?")
     assert (a.answered, a.answer, a.sources) == (False, None, ())
+
+
+def test_a_repeated_question_is_served_from_the_cache_of_its_snapshot(engine: Engine):
+    q = "how tall is the Pellworm lighthouse"
+    first = engine.ask(q)
+    again = engine.ask(f"  {q} ")  # the same question once whitespace is normalised
+    assert engine.cache_hits == 1
+    assert replace(again, took_ms=0.0) == replace(first, took_ms=0.0)
+    assert not first.answered
+
+    (engine.corpus / "new.md").write_text(
+        "# Lighthouses\n\nThe Pellworm lighthouse is 41 metres tall.\n", encoding="utf-8"
+    )
+    engine.refresh()
+    after = engine.ask(q)
+    assert engine.cache_hits == 1  # a new index snapshot: the old answer is not reused
+    assert after.answered and after.answer is not None and "41 metres" in after.answer
+
+
+def test_answer_cache_is_bounded_and_can_be_turned_off(tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copyfile(FIXTURES / "seed.txt", corpus / "seed.txt")
+    small = Engine.open(corpus, tmp_path / "index", options=EngineOptions(answer_cache=2))
+    for q in ("what is CECOT", "where is CECOT", "who built CECOT", "what is CECOT"):
+        small.ask(q)
+    assert small.cache_hits == 0  # the first question was evicted by the third
+    off = Engine.open(corpus, tmp_path / "index", options=EngineOptions(answer_cache=0))
+    off.ask("what is CECOT")
+    off.ask("what is CECOT")
+    assert off.cache_hits == 0
 
 
 def test_answers_continue_while_a_refresh_swaps_the_index(engine: Engine):
