@@ -73,6 +73,8 @@ class Settings:
     cooldown_rate: int = 3  # questions per cooldown window per user
     max_question_chars: int = 500
     db_path: Path = Path(".citebot/citebot.sqlite3")
+    # Worker processes that answer questions (0: a thread of the bot's process instead).
+    answer_processes: int = 1
 
     @classmethod
     def load(
@@ -99,4 +101,5 @@ class Settings:
             cooldown_rate=_int(g("CITEBOT_COOLDOWN_RATE"), 3) or 3,
             max_question_chars=_int(g("CITEBOT_MAX_QUESTION_CHARS"), 500) or 500,
             db_path=Path(g("CITEBOT_DB") or index_dir / "citebot.sqlite3"),
+            answer_processes=max(0, _int(g("CITEBOT_ANSWER_PROCESSES"), 1) or 0),
         )

@@ -89,6 +89,27 @@ class Engine:
         engine.refresh(progress)
         return engine
 
+    @classmethod
+    def reader(
+        cls, corpus: Path | str, index_dir: Path | str, *, options: EngineOptions | None = None
+    ) -> Engine:
+        """An engine that answers from the index on disk as it is and never writes it: for
+        processes that answer beside the one that indexes (see ``follow``)."""
+        engine = cls(Path(corpus), Path(index_dir), options=options)
+        engine._index = engine.store.load()
+        return engine
+
+    @property
+    def generation(self) -> str:
+        """Name of the index generation answers come from now."""
+        return self.index.path.name
+
+    def follow(self, generation: str) -> None:
+        """Switch to the live generation on disk when answers should come from ``generation``
+        and this engine still holds another (a re-index happened in the writing process)."""
+        if self._index is None or self._index.path.name != generation:
+            self._index = self.store.load()
+
     def refresh(self, progress: Progress | None = None) -> UpdateReport:
         """Bring the index up to date with the corpus; answers keep using the old one until the
         new generation is complete, then switch in one assignment."""

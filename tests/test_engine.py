@@ -132,3 +132,18 @@ def test_every_citation_selects_exactly_its_quote(tmp_path_factory, docs, questi
         for h in a.sources:
             text = (corpus / h.chunk.source).read_text(encoding="utf-8")
             assert text[h.chunk.start : h.chunk.end] == h.chunk.text
+
+
+def test_a_reader_never_writes_and_follows_the_writer(engine: Engine):
+    index_dir = engine.store.index_dir
+    reader = Engine.reader(engine.corpus, index_dir)
+    before = (index_dir / "CURRENT").read_text()
+    (engine.corpus / "new.md").write_text("# Bells\n\nThe bell weighs 300 kg.\n", encoding="utf-8")
+    reader.follow(reader.generation)  # the generation it holds: nothing to do
+    assert (index_dir / "CURRENT").read_text() == before
+    assert not reader.ask("how much does the bell weigh").answered
+    engine.refresh()
+    assert reader.generation != engine.generation
+    reader.follow(engine.generation)
+    assert reader.generation == engine.generation
+    assert "300 kg" in (reader.ask("how much does the bell weigh").answer or "")

@@ -1,36 +1,33 @@
 """The Discord client: one ``commands.Bot`` holding the engine, the state store and the
-cooldown. Every call into the core goes through ``asyncio.to_thread`` so the event loop (and
-with it heartbeats and the 3-second interaction deadline) never waits on retrieval or indexing.
+cooldown. Answers run in worker processes (``bot.chat.answering``) and every other call into
+the core goes through ``asyncio.to_thread``, so the event loop (and with it heartbeats and the
+3-second interaction deadline) never waits on retrieval or indexing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import gc
 import hashlib
 import json
 import logging
-import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 import discord
 import yarl
 from discord.ext import commands
 
 from bot.chat import embeds
+from bot.chat.answering import AnswerPool
 from bot.chat.cooldown import Cooldown
 from bot.chat.replies import APOLOGY, NO_MENTIONS, reply
 from bot.chat.views import SourceButton, VoteButton, answer_view
 from bot.config import Settings
 from bot.engine import Engine, QuestionError
 from bot.feedback import FeedbackStore
-from bot.models import Answer, UpdateReport
+from bot.models import UpdateReport
 
 log = logging.getLogger("citebot.chat")
-T = TypeVar("T")
 
 
 def point_at(settings: Settings) -> None:
@@ -76,18 +73,14 @@ class CitebotBot(commands.Bot):
         self.force_sync = force_sync
         self.cooldown = Cooldown(settings.cooldown_rate, settings.cooldown_seconds)
         self.reindex_lock = asyncio.Lock()
-        # Answers get their own small pool: the engine is pure-Python work under the GIL, so
-        # more threads add no throughput, only more threads for the event loop to queue behind
-        # for the GIL. Re-indexing uses the default pool, so it never delays answers' turn.
-        self.answer_pool = ThreadPoolExecutor(
-            max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="citebot-answer"
-        )
+        self.answers = AnswerPool(engine, settings.answer_processes)
         self.synced: bool | None = None  # after setup: True if a sync was sent, False if skipped
 
     async def setup_hook(self) -> None:
         from bot.chat.commands import install
 
         settle_heap()
+        await self.answers.start()
         install(self)
         self.add_dynamic_items(SourceButton, VoteButton)
         await self.sync_commands()
@@ -137,24 +130,17 @@ class CitebotBot(commands.Bot):
             return f"That question is too long ({len(q)} characters; the limit is {limit})."
         return None
 
-    async def in_answer_pool(self, fn: Callable[..., T], *args: object) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.answer_pool, functools.partial(fn, *args))
-
     async def close(self) -> None:
         await super().close()
-        self.answer_pool.shutdown(wait=False, cancel_futures=True)
-
-    def _ask_and_record(self, question: str, user_id: int) -> tuple[Answer, int]:
-        answer = self.engine.ask(question, self.settings.top_k)
-        return answer, self.store.record_answer(answer, user_id)
+        self.answers.close()
 
     async def answer(
         self, question: str, user_id: int
     ) -> tuple[discord.Embed, discord.ui.View | None]:
         """Ask the engine off the loop; the embed (and buttons when there is an answer).
         Raises QuestionError with a user-facing message."""
-        answer, answer_id = await self.in_answer_pool(self._ask_and_record, question, user_id)
+        answer = await self.answers.ask(question, self.settings.top_k)
+        answer_id = await asyncio.to_thread(self.store.record_answer, answer, user_id)
         view = answer_view(answer_id) if answer.answered else None
         return embeds.answer_embed(answer), view
 
