@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import discord
-from discord.utils import escape_markdown, escape_mentions
+from discord.utils import escape_mentions
 
 from bot import __version__
 from bot.models import Answer, Hit
@@ -41,8 +41,14 @@ ANSWERED_COLOUR = discord.Colour.green()
 NOT_FOUND_COLOUR = discord.Colour.light_grey()
 
 
+# Every character that can start or end Discord markdown, the backslash first among them.
+# discord.utils.escape_markdown leaves a backslash inside a masked link unescaped, so
+# "[\](0)" in a document would lose its backslash on screen.
+_MARKDOWN = re.compile(r"([\\`*_~|>#\[\]-])")
+
+
 def escape(text: str) -> str:
-    return escape_markdown(escape_mentions(text))
+    return _MARKDOWN.sub(r"\\\1", escape_mentions(text))
 
 
 def flatten(text: str) -> str:

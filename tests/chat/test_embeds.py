@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -131,3 +132,8 @@ def test_mentions_and_markdown_are_defused() -> None:
     out = embeds.escape("@everyone **bold** <@&123456789012345678> @here")
     assert "@everyone" not in out and "@here" not in out and "<@&1" not in out
     assert "\\*\\*bold\\*\\*" in out
+
+
+@pytest.mark.parametrize("text", ["[\\](0)", "a\\b", "**bold** _x_ `c` ~~s~~ > q", "[t](http://x)"])
+def test_escaped_text_shows_exactly_as_written(text: str) -> None:
+    assert unescape(embeds.escape(text)) == text
