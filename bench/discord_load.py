@@ -4,7 +4,9 @@
     python bench/discord_load.py --corpora seed --n 50
 
 The real bot (``run_bot``, what ``citebot discord`` runs) talks to the stand-in from
-``tests/chat/standin.py`` over loopback HTTP and websocket, in this one process and event loop.
+``tests/chat/standin.py`` over loopback HTTP and websocket. The stand-in, and the load driver
+with it, run in a process of their own, as Discord is another machine (``--same-loop`` puts them
+on the bot's event loop instead, as earlier runs did).
 
 For each corpus, two loads:
 - ``burst``: ``--n`` INTERACTION_CREATE dispatched at once (every one in flight together);
@@ -13,8 +15,9 @@ For each corpus, two loads:
 Per interaction, from the moment the stand-in dispatched it: the first response (the defer; must
 be < 3 s or Discord drops the interaction) and the end-to-end time to the answer's follow-up.
 ``core`` is the engine's own time for the answer (``Answer.took_ms``, shown in the footer).
-The event-loop stall is the largest lateness of a ticker task that sleeps 5 ms at a time; it
-includes the stand-in's own work, which shares the loop, so it is an upper bound for the bot.
+The event-loop stall is the largest lateness of a ticker task on the bot's loop that sleeps
+5 ms at a time: everything that was ready at once, summed. ``longest_callback_ms`` is the longest
+single callback on that loop, which tells a blocking call from a queue of short ones.
 
 Corpora:
 - ``seed``: ``tests/fixtures/seed.txt`` (1 document, 4 chunks); questions from
@@ -34,7 +37,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
+import multiprocessing
 import random
 import re
 import shutil
@@ -42,6 +47,7 @@ import statistics
 import sys
 import tempfile
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +56,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.chat.command import run_bot  # noqa: E402
+from bot.config import Settings  # noqa: E402
 from bot.engine import Engine, EngineOptions  # noqa: E402
 from bot.feedback import FeedbackStore  # noqa: E402
 from tests.chat.standin import StandIn  # noqa: E402
@@ -166,12 +173,119 @@ async def ticker(stop: asyncio.Event, worst: list[float]) -> None:
         worst[0] = max(worst[0], loop.time() - t - 0.005)
 
 
-async def one_load(
+class CallbackTimer:
+    """The longest single callback on one event loop. The stall above is lateness, which adds up
+    every callback that was ready at once; this tells a blocking call (the core run on the loop)
+    from a queue of many short ones (a burst of interactions each handled in well under a ms)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.longest = 0.0
+        original = asyncio.events.Handle._run
+
+        def timed(handle: asyncio.Handle) -> None:
+            if handle._loop is not loop:  # type: ignore[attr-defined]
+                return original(handle)
+            t = time.perf_counter()
+            try:
+                return original(handle)
+            finally:
+                self.longest = max(self.longest, time.perf_counter() - t)
+
+        asyncio.events.Handle._run = timed  # type: ignore[method-assign]
+
+
+def _ready(standin: StandIn) -> bool:
+    return any(f.get("t") == "GUILD_CREATE" for _, f in standin.frames)
+
+
+class LocalStandIn:
+    """The stand-in on the bot's own event loop (``--same-loop``): its work counts in the
+    bot's stall, the upper bound earlier runs reported."""
+
+    def __init__(self, questions: list[str]) -> None:
+        self.standin, self.questions = StandIn(), questions
+
+    async def start(self, engine: Engine, db_path: Path) -> Settings:
+        await self.standin.start()
+        return self.standin.bot_settings(engine, db_path, cooldown_seconds=0.0)
+
+    async def ready(self) -> None:
+        await self.standin.wait_for(lambda: _ready(self.standin), timeout=60)
+
+    async def load(self, n: int, rate: float | None) -> dict[str, Any]:
+        return await drive(self.standin, self.questions, n, rate)
+
+    async def stop(self) -> None:
+        await self.standin.stop()
+
+
+def _serve(conn: Connection, questions: list[str]) -> None:
+    """Child process: a stand-in that runs the loads it is sent over ``conn``."""
+
+    async def serve() -> None:
+        standin = StandIn()
+        await standin.start()
+        conn.send(
+            {
+                "token": standin.token,
+                "guild_id": standin.guild_id,
+                "api_base": standin.api_base,
+                "gateway_url": standin.gateway_url,
+            }
+        )
+        await standin.wait_for(lambda: _ready(standin), timeout=60)
+        conn.send("ready")
+        # The loop keeps serving the bot while this waits for the next order.
+        while (order := await asyncio.to_thread(conn.recv)) is not None:
+            conn.send(await drive(standin, questions, *order))
+        await standin.stop()
+
+    asyncio.run(serve())
+
+
+class ProcessStandIn:
+    """The stand-in in a process of its own, as Discord is another machine: the bot's loop and
+    its GIL then carry the bot alone."""
+
+    def __init__(self, questions: list[str]) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_serve, args=(child, questions), daemon=True)
+
+    async def _recv(self) -> Any:
+        return await asyncio.to_thread(self.conn.recv)
+
+    async def start(self, engine: Engine, db_path: Path) -> Settings:
+        self.proc.start()
+        info = await self._recv()
+        return Settings(
+            corpus=engine.corpus,
+            index_dir=engine.store.index_dir,
+            discord_token=info["token"],
+            guild_id=info["guild_id"],
+            api_base=info["api_base"],
+            gateway_url=info["gateway_url"],
+            db_path=db_path,
+            cooldown_seconds=0.0,
+        )
+
+    async def ready(self) -> None:
+        await self._recv()
+
+    async def load(self, n: int, rate: float | None) -> dict[str, Any]:
+        self.conn.send((n, rate))
+        return await self._recv()
+
+    async def stop(self) -> None:
+        self.conn.send(None)
+        await asyncio.to_thread(self.proc.join, 10)
+
+
+async def drive(
     standin: StandIn, questions: list[str], n: int, rate: float | None
 ) -> dict[str, Any]:
+    """Send the load and time every interaction, on the stand-in's loop."""
     since = len(standin.requests)
-    stop, worst = asyncio.Event(), [0.0]
-    tick = asyncio.create_task(ticker(stop, worst))
     rng = random.Random(11)
     its = []
     t0 = time.monotonic()
@@ -180,8 +294,8 @@ async def one_load(
         if rate:
             await asyncio.sleep(rng.expovariate(rate))
     tokens = {it.token: it for it in its}
-    # Only the requests that arrived since the last look are scanned: the check runs on the
-    # same loop as the bot, so a quadratic scan here would show up as the bot's loop stall.
+    # Only the requests that arrived since the last look are scanned, so that the check stays
+    # cheap (it shares the bot's loop under --same-loop).
     answered: set[str] = set()
     cursor = [since]
 
@@ -195,8 +309,6 @@ async def one_load(
 
     await standin.wait_for(done, timeout=600)
     wall = time.monotonic() - t0
-    stop.set()
-    await tick
     first: dict[str, float] = {}
     answer: dict[str, float] = {}
     core: list[float] = []
@@ -224,39 +336,55 @@ async def one_load(
         "defer_p99_ms": round(pct(defer, 99), 1),
         "defer_max_ms": round(max(defer), 1),
         "core_p50_ms": round(statistics.median(core), 1) if core else None,
-        "loop_stall_max_ms": round(worst[0] * 1000, 1),
         "wall_s": round(wall, 2),
         "throughput_per_s": round(n / wall, 1),
     }
 
 
+async def one_load(
+    host: LocalStandIn | ProcessStandIn, timer: CallbackTimer, n: int, rate: float | None
+) -> dict[str, Any]:
+    stop, worst = asyncio.Event(), [0.0]
+    timer.longest = 0.0
+    tick = asyncio.create_task(ticker(stop, worst))  # on the bot's loop
+    res = await host.load(n, rate)
+    stop.set()
+    await tick
+    res["loop_stall_max_ms"] = round(worst[0] * 1000, 1)
+    res["longest_callback_ms"] = round(timer.longest * 1000, 1)
+    return res
+
+
 async def bench_corpus(
-    name: str, engine: Engine, questions: list[str], n: int, rate: float, work: Path
+    name: str, engine: Engine, questions: list[str], args: argparse.Namespace, work: Path
 ) -> list[dict[str, Any]]:
-    standin = StandIn()
-    await standin.start()
-    settings = standin.bot_settings(engine, work / f"{name}.sqlite3", cooldown_seconds=0.0)
+    host = LocalStandIn(questions) if args.same_loop else ProcessStandIn(questions)
+    timer = CallbackTimer(asyncio.get_running_loop())
+    settings = await host.start(engine, work / f"{name}.sqlite3")
+    settings = dataclasses.replace(settings, answer_processes=args.processes)
     bots: list[Any] = []
     task = asyncio.create_task(
         run_bot(settings, engine, FeedbackStore(settings.db_path), on_bot=bots.append)
     )
     try:
-        await standin.wait_for(lambda: any(f.get("t") == "GUILD_CREATE" for _, f in standin.frames))
-        await one_load(standin, questions, 10, None)  # warm-up: imports, caches, threads
+        await host.ready()
+        await one_load(host, timer, 10, None)  # warm-up: imports, caches, worker processes
         results = []
-        for r in (None, rate):
+        for r in (None, args.rate):
             hits = engine.cache_hits
-            res = await one_load(standin, questions, n, r)
+            res = await one_load(host, timer, args.n, r)
             res["answer_cache_hits"] = engine.cache_hits - hits
             res["corpus"] = name
             res["chunks"] = engine.stats.chunks
+            res["standin"] = "same loop" if args.same_loop else "own process"
+            res["answer_processes"] = args.processes
             results.append(res)
         return results
     finally:
         if bots:
             await bots[0].close()
         await task
-        await standin.stop()
+        await host.stop()
 
 
 def main() -> int:
@@ -269,6 +397,17 @@ def main() -> int:
         "--no-answer-cache",
         action="store_true",
         help="answer every question afresh (the seed questions repeat, so the cache serves most)",
+    )
+    ap.add_argument(
+        "--processes",
+        type=int,
+        default=Settings.answer_processes,
+        help="answer worker processes (CITEBOT_ANSWER_PROCESSES; 0 = a thread)",
+    )
+    ap.add_argument(
+        "--same-loop",
+        action="store_true",
+        help="run the stand-in on the bot's event loop (its work then counts in the stall)",
     )
     args = ap.parse_args()
     options = EngineOptions(answer_cache=0) if args.no_answer_cache else None
@@ -292,7 +431,7 @@ def main() -> int:
         print(
             f"{name}: {engine.stats.documents} documents, {engine.stats.chunks} chunks", flush=True
         )
-        results += asyncio.run(bench_corpus(name, engine, questions, args.n, args.rate, work))
+        results += asyncio.run(bench_corpus(name, engine, questions, args, work))
     OUT.mkdir(exist_ok=True)
     (OUT / "discord_load.json").write_text(
         json.dumps({"notes": notes, "results": results}, indent=1)
@@ -307,6 +446,9 @@ def main() -> int:
         "defer_p99_ms",
         "core_p50_ms",
         "loop_stall_max_ms",
+        "longest_callback_ms",
+        "standin",
+        "answer_processes",
         "throughput_per_s",
         "answer_cache_hits",
     ]
