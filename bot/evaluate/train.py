@@ -41,7 +41,9 @@ def _engine(articles: Sequence[Article], folder: Path, options):
 def _hits(engine, question: str):
     from bot.retrieve import retrieve
 
-    return retrieve(engine.index, engine.analyzer, question, engine.options.candidates)
+    return retrieve(
+        engine.index, engine.analyzer, question, engine.options.candidates, engine.options.rerank
+    )
 
 
 def span_groups(engine, questions: Sequence[Question]) -> list[tuple[np.ndarray, np.ndarray]]:
