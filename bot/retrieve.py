@@ -22,8 +22,9 @@ from bot.sentences import split_sentences
 class Rerank:
     """How the best ``depth`` BM25 hits are reordered; weights 0 (or depth 0) keep BM25 order.
 
-    A hit's rerank score is ``bm25 / best_bm25 + coverage × sentence coverage + bigrams × bigram
-    share``; BM25 still dominates, the bonuses decide between chunks it scores alike.
+    A hit's rerank score is ``bm25 / best_bm25 + coverage × sentence coverage + pairs × pair
+    coverage + bigrams × bigram share``. Only the head moves, so a chunk BM25 ranks past
+    ``depth`` never comes forward however well it matches.
     """
 
     # Chosen on SQuAD articles 0-7 (gold paragraph @1), under SciFact nDCG@10 >= 0.69: a deeper
