@@ -20,7 +20,7 @@ from bot.cite import cite
 from bot.extract import MIN_CONFIDENCE, extract
 from bot.index import BM25Params, Index, IndexStore
 from bot.models import Answer, IndexStats, UpdateReport
-from bot.retrieve import retrieve
+from bot.retrieve import Rerank, retrieve
 
 # Questions are matched against chunks of a few hundred tokens; anything far longer is a paste,
 # not a question, and would only slow retrieval down.
@@ -40,6 +40,7 @@ class EngineOptions:
     # Chunks handed to the extractor: more than the sources shown, since the answer sentence is
     # often in the second or third chunk.
     candidates: int = 8
+    rerank: Rerank = field(default_factory=Rerank)
     max_question_chars: int = MAX_QUESTION_CHARS
     # Recent answers kept per index snapshot: chat servers ask the same questions again and
     # again, and a repeat then costs a dict lookup instead of an extraction. 0 turns it off.
@@ -167,7 +168,9 @@ class Engine:
         return answer
 
     def _answer(self, index: Index, q: str, top_k: int, t0: float) -> Answer:
-        hits = retrieve(index, self.analyzer, q, max(top_k, self.options.candidates))
+        hits = retrieve(
+            index, self.analyzer, q, max(top_k, self.options.candidates), self.options.rerank
+        )
         found = extract(q, hits, index, self.analyzer)
         answered = found is not None and found.confidence >= self.options.min_confidence
         citations = ()

@@ -56,6 +56,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--no-headings", dest="include_headings", action="store_false")
     p.add_argument("--candidates", type=int, help="chunks handed to the extractor")
     p.add_argument(
+        "--rerank-depth",
+        type=int,
+        metavar="N",
+        help="BM25 hits the rerank reorders (0: plain BM25 order; default: shipped)",
+    )
+    p.add_argument(
         "--no-curve", dest="curve", action="store_false", help="leave the threshold curve out"
     )
     p.add_argument("--details", type=Path, help="write one JSON line per question here")
@@ -77,6 +83,7 @@ def _progress(label: str):
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from bot.extract import MIN_CONFIDENCE
+    from bot.retrieve import Rerank
 
     options = runner.engine_options(
         chunk_tokens=args.chunk_tokens,
@@ -85,6 +92,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         b=args.b,
         include_headings=args.include_headings,
         candidates=args.candidates,
+        rerank=None if args.rerank_depth is None else Rerank(depth=max(0, args.rerank_depth)),
     )
     threshold = MIN_CONFIDENCE if args.threshold is None else args.threshold
     kind = loaders.detect(args.file)

@@ -312,7 +312,13 @@ def run_beir(
         for n, qid in enumerate(qids):
             t1 = time.perf_counter()
             # Several chunks per document: over-fetch so ``depth`` distinct documents remain.
-            hits = retrieve(engine.index, engine.analyzer, data.queries[qid], depth * 3)
+            hits = retrieve(
+                engine.index,
+                engine.analyzer,
+                data.queries[qid],
+                depth * 3,
+                engine.options.rerank,
+            )
             ranked: list[str] = []
             seen = set()
             for h in hits:  # hits come best first, so a document's first chunk is its best

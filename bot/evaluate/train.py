@@ -41,7 +41,9 @@ def _engine(articles: Sequence[Article], folder: Path, options):
 def _hits(engine, question: str):
     from bot.retrieve import retrieve
 
-    return retrieve(engine.index, engine.analyzer, question, engine.options.candidates)
+    return retrieve(
+        engine.index, engine.analyzer, question, engine.options.candidates, engine.options.rerank
+    )
 
 
 def span_groups(engine, questions: Sequence[Question]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -151,6 +153,13 @@ def main(argv: list[str] | None = None) -> int:
         help="paragraphs per small-corpus sample for the confidence rows",
     )
     p.add_argument("--dump", type=Path, help="save the confidence rows (x, y) as .npz")
+    # A retrieval change moves the confidence features more than the span choice: refitting
+    # only the confidence keeps span weights that a refit would not improve.
+    p.add_argument(
+        "--confidence-only",
+        action="store_true",
+        help="keep the installed span weights; fit only the confidence model and threshold",
+    )
     args = p.parse_args(argv)
 
     from bot.extract.confidence import CONFIDENCE_FEATURES, confidence_weights
@@ -163,25 +172,29 @@ def main(argv: list[str] | None = None) -> int:
     if not (set(c_in) | set(c_out)) <= set(train):
         p.error("confidence articles must be among --articles (the rest stay held out)")
     options = engine_options()
-    with tempfile.TemporaryDirectory(prefix="citebot-train-") as tmp:
-        engine = _engine(articles, Path(tmp), options)
-        questions = [q for a in train for q in articles[a].questions if q.answerable]
-        groups = span_groups(engine, questions)
-    w_span = fit_listwise(groups)
-    print(
-        f"span: {len(groups)} questions, gold span among candidates "
-        f"{np.mean([y.any() for _, y in groups]):.3f}; top-1 exact "
-        f"{top1_accuracy(groups, load_weights()):.3f} (current weights) → "
-        f"{top1_accuracy(groups, w_span):.3f} (fitted)",
-        file=sys.stderr,
-    )
-    # Confidence features depend on the span scores: install the new span weights first.
     data = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
-    data["span"] = {n: round(float(x), 4) for n, x in zip(FEATURES, w_span, strict=True)}
-    data.setdefault("confidence", {})
-    args.out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    load_weights.cache_clear()
-    confidence_weights.cache_clear()
+    if args.confidence_only:
+        if "span" not in data:
+            p.error(f"--confidence-only needs span weights in {args.out}")
+    else:
+        with tempfile.TemporaryDirectory(prefix="citebot-train-") as tmp:
+            engine = _engine(articles, Path(tmp), options)
+            questions = [q for a in train for q in articles[a].questions if q.answerable]
+            groups = span_groups(engine, questions)
+        w_span = fit_listwise(groups)
+        print(
+            f"span: {len(groups)} questions, gold span among candidates "
+            f"{np.mean([y.any() for _, y in groups]):.3f}; top-1 exact "
+            f"{top1_accuracy(groups, load_weights()):.3f} (current weights) → "
+            f"{top1_accuracy(groups, w_span):.3f} (fitted)",
+            file=sys.stderr,
+        )
+        # Confidence features depend on the span scores: install the new span weights first.
+        data["span"] = {n: round(float(x), 4) for n, x in zip(FEATURES, w_span, strict=True)}
+        data.setdefault("confidence", {})
+        args.out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        load_weights.cache_clear()
+        confidence_weights.cache_clear()
 
     with tempfile.TemporaryDirectory(prefix="citebot-train-") as tmp:
         engine = _engine([articles[a] for a in c_in], Path(tmp), options)
@@ -235,9 +248,14 @@ def main(argv: list[str] | None = None) -> int:
         n: round(float(x), 4) for n, x in zip(CONFIDENCE_FEATURES, w_conf, strict=True)
     }
     data["threshold"] = round(threshold, 3)
+    spans = (
+        data.get("note", "").split(", confidence on")[0]
+        if args.confidence_only
+        else f"fitted by bot.evaluate.train on {args.file.name}: spans on articles {args.articles}"
+    )
     data["note"] = (
-        f"fitted by bot.evaluate.train on {args.file.name}: spans on articles {args.articles}, "
-        f"confidence on {args.confidence_in} (indexed) vs {args.confidence_out} (left out)"
+        f"{spans}, confidence on {args.confidence_in} (indexed) vs {args.confidence_out} "
+        f"(left out){' refitted alone' if args.confidence_only else ''}"
     )
     args.out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return 0
