@@ -9,7 +9,9 @@ cheap stand-in for the constituents a parser would give.
 from __future__ import annotations
 
 import re
+import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from itertools import pairwise
@@ -186,11 +188,15 @@ def words_summary(ws: Sequence[Word]) -> SentenceWords:
 
 
 class WordCache:
-    """Per analyzer: sentence → its analysed words, and sentence → its set of terms. Analysis
-    is most of the extractor's work on a passage it has not seen; a chat server sees the same
-    passages again and again. Both are bounded LRU caches, safe to share between threads."""
+    """Per analyzer: sentence → its analysed words, its set of terms and its candidates.
+    Analysis is most of the extractor's work on a passage it has not seen; a chat server sees
+    the same passages again and again. All are bounded LRU caches, safe to share between
+    threads."""
 
     def __init__(self, analyzer: Analyzer, size: int = 1 << 15) -> None:
+        self._size = size
+        self._candidates: OrderedDict[tuple, tuple[Candidate, ...]] = OrderedDict()
+        self._lock = threading.Lock()
         term = analyzer.term
         findall = WORD_PATTERN.findall
 
@@ -208,6 +214,26 @@ class WordCache:
 
         self.words = sentence_words
         self.terms = sentence_terms
+
+    def candidates(
+        self, text: str, start: int, end: int, ws: Sequence[Word], *, phrases: bool
+    ) -> tuple[Candidate, ...]:
+        """``candidates(text, start, end, ws, phrases=phrases)`` for the words ``ws`` of
+        ``text[start:end]`` from this cache, memoised. The patterns look one character
+        behind the sentence (word boundaries, "not after a digit"), so that character is part
+        of the key."""
+        key = (text[start:end], text[start - 1 : start] if start else "", start, phrases)
+        with self._lock:
+            got = self._candidates.get(key)
+            if got is not None:
+                self._candidates.move_to_end(key)
+                return got
+        got = tuple(candidates(text, start, end, ws, phrases=phrases))
+        with self._lock:
+            self._candidates[key] = got
+            if len(self._candidates) > self._size:
+                self._candidates.popitem(last=False)
+        return got
 
 
 _WORD_CACHES: weakref.WeakKeyDictionary[Analyzer, WordCache] = weakref.WeakKeyDictionary()

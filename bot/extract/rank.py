@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import pairwise
+from itertools import chain, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,6 @@ from bot.extract.candidates import (
     Candidate,
     SentenceWords,
     Word,
-    candidates,
     word_cache,
     words_summary,
 )
@@ -276,12 +275,6 @@ class _Question:
         self.person = qtype.kind == PERSON
         self.multiword = qtype.kind in (PERSON, NAME)
 
-    def share(self, terms: Iterable[str]) -> float:
-        """Weighted share of the question's terms in ``terms``, summed in one fixed order so
-        that equal term sets always give the same float."""
-        present = terms if isinstance(terms, (set, frozenset)) else set(terms)
-        return sum(w for t, w in self.weights.items() if t in present) / self.total
-
 
 class SentenceFeatures:
     """Everything about one (question, sentence) pair that its spans share, computed once per
@@ -367,7 +360,8 @@ def span_row(q: _Question, sf: SentenceFeatures, c: Candidate) -> list[float] | 
         near = {qt[k] for k in matched[bisect_left(matched, lo, 0, i_f) : i_f]}
         near.update(qt[k] for k in matched[i_l : bisect_left(matched, hi, i_l)])
         if near:
-            f[_NEAR_COV] = q.share(near)
+            weights = q.weights
+            f[_NEAR_COV] = sum(weights.get(t, 0.0) for t in near) / q.total
         # The nearest question term outside the span; on a tie the one before it.
         dist = None
         if i_f > 0:
@@ -471,6 +465,24 @@ def span_features(
     return None if row is None else np.array(row)
 
 
+def _scores(feats: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Each row's ``row @ w``. One product for all rows sums in another order than a dot
+    product per row, which can swap spans whose scores tie exactly (say, two features that
+    trade places); the rows within a hair of another are therefore scored again one by one,
+    so ties fall as a per-row ``f @ w`` orders them."""
+    scores = feats @ w
+    if len(scores) > 1:
+        s = np.sort(scores)
+        close = np.abs(np.diff(s)) <= 1e-9 * np.maximum(1.0, np.abs(s[1:]))
+        if close.any():
+            near = np.zeros(len(s), dtype=bool)
+            near[1:] |= close
+            near[:-1] |= close
+            for k in np.flatnonzero(np.isin(scores, s[near])).tolist():
+                scores[k] = float(feats[k] @ w)
+    return scores
+
+
 def score_spans(
     question: str,
     qtype: QType,
@@ -503,7 +515,7 @@ def score_spans(
     covered: list[tuple[int, float, float]] = []  # (sentence, coverage, bigram share)
     for i, s in enumerate(sents):
         if heres[i]:
-            cov = q.share(heres[i])
+            cov = sum(weights[t] for t in heres[i]) / q.total
             sw = cache.words(texts[s.source][s.start : s.end], s.start)
             bigram = len(q_bigrams & sw.bigrams) / max(1, len(q_bigrams))
             covered.append((i, cov, bigram))
@@ -526,7 +538,7 @@ def score_spans(
             and prev.end <= s.start
             and text[prev.end : s.start].count("\n") <= 1
         ):
-            ctx = q.share(heres[i - 1] - heres[i])
+            ctx = sum(weights[t] for t in heres[i - 1] - heres[i]) / q.total
         head = [0.0] * len(FEATURES)
         head[_BIAS] = 1.0
         head[_SENT_COV] = cov
@@ -536,7 +548,7 @@ def score_spans(
         head[_HIT_FIRST] = 1.0 if s.rank == 0 else 0.0
         sw = cache.words(text[s.start : s.end], s.start)
         sf = SentenceFeatures(q, text, sw, head)
-        for c in candidates(text, s.start, s.end, sw.words, phrases=i in phrase_ok):
+        for c in cache.candidates(text, s.start, s.end, sw.words, phrases=i in phrase_ok):
             row = span_row(q, sf, c)
             if row is not None:
                 rows.append(row)
@@ -544,10 +556,10 @@ def score_spans(
     found = frozenset().union(*heres) if heres else frozenset()
     if not rows:
         return Ranking([], weights, found)
-    feats = np.array(rows)
-    # Row by row, as ``f @ w`` for one span: the same float for the same features wherever
-    # the row sits (a matrix-vector product may sum differently at different rows).
-    scores = (feats * w_vec).sum(axis=1)
+    m = len(rows)
+    feats = np.fromiter(chain.from_iterable(rows), np.float64, m * len(FEATURES))
+    feats = feats.reshape(m, len(FEATURES))
+    scores = _scores(feats, w_vec)
     lengths = np.array([c.end - c.start for _, c, _ in owners])
     by_length = np.argsort(lengths, kind="stable")
     order = by_length[np.argsort(-scores[by_length], kind="stable")]
