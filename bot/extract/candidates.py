@@ -88,6 +88,7 @@ _MONEY_RE, _PERCENT_RE, _DATE_RE, _NUMBER_RE = (p for _, p in _PATTERNS)
 _NUMERIC_START = re.compile(r"\d|[$£€¥₹]|US\$|[AC]\$")
 _DATE_START = re.compile(r"[\dJFMASONDB]")
 _NUMBER_WORD_START = re.compile("|".join(_NUMBER_WORDS))
+_CLAUSE_MARK = re.compile(r"[,;:()]")
 _UNIT_WORD = re.compile(r"[-\s]([a-z][a-z]+)\b")
 # Lower-case words that may sit inside a proper name: "University of Warsaw", "Vincent van Gogh".
 _NAME_JOINERS = _word_set(
@@ -138,6 +139,7 @@ class SentenceWords(NamedTuple):
     cum_caps: tuple[int, ...]
     cum_digits: tuple[int, ...]
     bigrams: frozenset[tuple[str, str]]  # adjacent terms, stop words skipped
+    marks: tuple[int, ...]  # document offsets of the clause marks , ; : ( ) in the sentence
 
 
 def _analyse(analyzer: Analyzer, sentence: str, start: int) -> SentenceWords:
@@ -166,17 +168,26 @@ def _analyse(analyzer: Analyzer, sentence: str, start: int) -> SentenceWords:
         tuple(cum_caps),
         tuple(cum_digits),
         frozenset(pairwise(terms)),
+        tuple(start + m.start() for m in _CLAUSE_MARK.finditer(sentence)),
     )
 
 
-def words_summary(ws: Sequence[Word]) -> SentenceWords:
-    """``SentenceWords`` for words already split (the cache builds it in the same pass)."""
+def words_summary(
+    text: str, ws: Sequence[Word], start: int | None = None, end: int | None = None
+) -> SentenceWords:
+    """``SentenceWords`` for the words ``ws`` of the sentence ``text[start:end]`` (the cache
+    builds it in the same pass); without bounds, clause marks are looked for from the first
+    word to the last, the only place a feature reads them."""
     cum_terms, cum_caps, cum_digits = [0], [0], [0]
     for w in ws:
         cum_terms.append(cum_terms[-1] + (w.term is not None))
         cum_caps.append(cum_caps[-1] + w.cap)
         cum_digits.append(cum_digits[-1] + any(ch.isdigit() for ch in w.text))
     terms = [w.term for w in ws if w.term is not None]
+    if start is None:
+        start = ws[0].start if ws else 0
+    if end is None:
+        end = ws[-1].end if ws else 0
     return SentenceWords(
         tuple(ws),
         tuple(w.text.lower() for w in ws),
@@ -184,6 +195,7 @@ def words_summary(ws: Sequence[Word]) -> SentenceWords:
         tuple(cum_caps),
         tuple(cum_digits),
         frozenset(pairwise(terms)),
+        tuple(m.start() for m in _CLAUSE_MARK.finditer(text, start, end)),
     )
 
 
@@ -193,20 +205,24 @@ class WordCache:
     the same passages again and again. All are bounded LRU caches, safe to share between
     threads."""
 
-    def __init__(self, analyzer: Analyzer, size: int = 1 << 15) -> None:
-        self._size = size
+    # Entries: a sentence's words with its candidates run to a few kB, a term set to well under
+    # one; these bounds keep the caches to some tens of MB.
+    def __init__(
+        self, analyzer: Analyzer, words: int = 1 << 13, terms: int = 1 << 14, spans: int = 1 << 12
+    ) -> None:
+        self._size = spans
         self._candidates: OrderedDict[tuple, tuple[Candidate, ...]] = OrderedDict()
         self._lock = threading.Lock()
         term = analyzer.term
         findall = WORD_PATTERN.findall
 
         # Keyed by the offset too: the words carry document offsets.
-        @lru_cache(maxsize=size)
+        @lru_cache(maxsize=words)
         def sentence_words(sentence: str, start: int) -> SentenceWords:
             return _analyse(analyzer, sentence, start)
 
         # Only the set: every retrieved sentence needs it, few need their words.
-        @lru_cache(maxsize=size)
+        @lru_cache(maxsize=terms)
         def sentence_terms(sentence: str) -> frozenset[str]:
             found = set(map(term, findall(sentence)))
             found.discard(None)

@@ -13,7 +13,7 @@ import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from itertools import chain, pairwise
 from pathlib import Path
 
@@ -40,6 +40,7 @@ from bot.extract.qtype import (
     QType,
 )
 from bot.models import Document, Hit
+from bot.sentences import ABBREVIATION_LOOKBACK as _ABBREVIATION_LOOKBACK
 from bot.sentences import split_sentences
 
 
@@ -199,6 +200,19 @@ def load_weights(path: Path | None = None) -> np.ndarray:
     return np.array([float(w.get(name, 0.0)) for name in FEATURES])
 
 
+@lru_cache(maxsize=4096)
+def _window_sentences(window: str, offset: int) -> tuple[tuple[int, int], ...]:
+    return tuple(split_sentences(window, offset))
+
+
+def _split_window(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``split_sentences(text, start, end)``, memoised: the same passages are split again for
+    every question about them. The splitter reads up to 20 characters before a full stop (is
+    it an abbreviation?), so the key is the window with that much before it."""
+    base = max(0, start - _ABBREVIATION_LOOKBACK)
+    return [(s + base, e + base) for s, e in _window_sentences(text[base:end], start - base)]
+
+
 def gather_sentences(
     hits: Sequence[Hit], document: Callable[[str], Document], max_chunks: int
 ) -> list[Sentence]:
@@ -215,7 +229,7 @@ def gather_sentences(
             ws = c.start - _CONTEXT_CHARS
         we = text.find("\n", c.end, c.end + _CONTEXT_CHARS)
         we = min(len(text), c.end + _CONTEXT_CHARS) if we == -1 else we
-        for s, e in split_sentences(text, ws, we):
+        for s, e in _split_window(text, ws, we):
             if e <= c.start or s >= c.end or (c.source, s) in seen:
                 continue
             seen.add((c.source, s))
@@ -279,18 +293,21 @@ class _Question:
 class SentenceFeatures:
     """Everything about one (question, sentence) pair that its spans share, computed once per
     sentence instead of once per span: which words are question terms and where, prefix counts
-    of question terms, and the sentence-level feature values every span row starts from."""
+    of question terms, the sentence-level feature values every span row starts from, and the
+    features of what lies just before and just after a span (memoised by span edge: the
+    n-grams of a sentence share their edges)."""
 
-    __slots__ = ("cum_inq", "head", "lefts", "matched", "n", "qt", "rights", "sw", "text", "ws")
+    __slots__ = ("_left", "_right", "cum_inq", "head", "matched", "n", "place", "qt", "sw", "text")
 
     def __init__(
         self, q: _Question, text: str, sw: SentenceWords, head: list[float] | None = None
     ) -> None:
         self.text = text
         self.sw = sw
-        ws = self.ws = sw.words
+        ws = sw.words
         self.n = len(ws)
         qterms = q.qterms
+        self.place = q.place
         self.qt = qt = [w.term if w.term in qterms else None for w in ws]
         self.matched = [k for k, t in enumerate(qt) if t is not None]
         cum = [0]
@@ -303,27 +320,74 @@ class SentenceFeatures:
             head = [0.0] * len(FEATURES)
             head[_BIAS] = 1.0
         self.head = head
-        # Question-term runs beside a span depend only on where they start; filled lazily.
-        self.lefts: dict[int, float] = {}
-        self.rights: dict[int, float] = {}
+        self._left: dict[tuple[int, int], tuple] = {}
+        self._right: dict[tuple[int, int], tuple] = {}
 
     def run(self, k: int, step: int) -> float:
         """Question terms met walking from word ``k`` in direction ``step`` before the first
         content word that is not one; stop words are skipped, at most 4 words are read."""
-        memo = self.lefts if step < 0 else self.rights
-        got = memo.get(k)
-        if got is None:
-            run = 0
-            ws, qt, j = self.ws, self.qt, k
-            for _ in range(4):
-                if not 0 <= j < self.n:
+        run = 0
+        ws, qt = self.sw.words, self.qt
+        for _ in range(4):
+            if not 0 <= k < self.n:
+                break
+            if ws[k].term is not None:
+                if qt[k] is None:
                     break
-                if ws[j].term is not None:
-                    if qt[j] is None:
-                        break
-                    run += 1
-                j += step
-            got = memo[k] = float(run)
+                run += 1
+            k += step
+        return float(run)
+
+    def left(self, first: int, start: int) -> tuple:
+        """Before a span starting at word ``first``, offset ``start``: (prev_match, place_cue,
+        left_run, left_stop, left_punct, the word before is a person cue, cuts a name)."""
+        key = (first, start)
+        got = self._left.get(key)
+        if got is None:
+            if first > 0:
+                k = first - 1
+                w = self.sw.words[k]
+                low = self.sw.lower[k]
+                before = self.text[w.end : start]
+                got = (
+                    0.0 if self.qt[k] is None else 1.0,
+                    1.0 if self.place and low in _PLACE_CUES else 0.0,
+                    self.run(k, -1),
+                    1.0 if w.term is None else 0.0,
+                    1.0 if before.strip(" -") else 0.0,
+                    low in _PERSON_CUES,
+                    bool(
+                        w.cap
+                        and first > 1
+                        and NAME_GAP.match(before)
+                        and low not in _PERSON_CUES  # cutting off a title is not cutting a name
+                    ),
+                )
+            else:
+                got = (0.0, 0.0, 0.0, 0.0, 0.0, False, False)
+            self._left[key] = got
+        return got
+
+    def right(self, end: int, stop: int) -> tuple:
+        """After a span ending before word ``end``, at offset ``stop``: (next_match, right_run,
+        right_stop, right_punct, the word after is a person verb, cuts a name)."""
+        key = (end, stop)
+        got = self._right.get(key)
+        if got is None:
+            if end < self.n:
+                w = self.sw.words[end]
+                after = self.text[stop : w.start]
+                got = (
+                    0.0 if self.qt[end] is None else 1.0,
+                    self.run(end, 1),
+                    1.0 if w.term is None else 0.0,
+                    1.0 if after.strip(" -") else 0.0,
+                    self.sw.lower[end] in _PERSON_VERBS,
+                    bool(w.cap and NAME_GAP.match(after)),
+                )
+            else:  # the sentence end counts as punctuation
+                got = (0.0, 0.0, 0.0, 1.0, False, False)
+            self._right[key] = got
         return got
 
 
@@ -342,24 +406,20 @@ def span_row(q: _Question, sf: SentenceFeatures, c: Candidate) -> list[float] | 
     if n_terms and inq == n_terms and not digits:
         return None
     f = sf.head.copy()
-    ws, low, qt, n, text = sf.ws, sw.lower, sf.qt, sf.n, sf.text
+    low, qt, n = sw.lower, sf.qt, sf.n
     kind = c.kind
     n_words = end - first
-    prev_w = ws[first - 1] if first > 0 else None
-    next_w = ws[end] if end < n else None
-    prev_low = low[first - 1] if first > 0 else None
-    next_low = low[end] if end < n else None
 
     matched = sf.matched
     dist_at = None
     if matched:
         i_f = bisect_left(matched, first)
         i_l = bisect_right(matched, last, i_f)
-        lo = first - WINDOW if first > WINDOW else 0
-        hi = end + WINDOW if end + WINDOW < n else n
-        near = {qt[k] for k in matched[bisect_left(matched, lo, 0, i_f) : i_f]}
-        near.update(qt[k] for k in matched[i_l : bisect_left(matched, hi, i_l)])
-        if near:
+        i_lo = bisect_left(matched, first - WINDOW, 0, i_f) if i_f else 0
+        i_hi = bisect_left(matched, end + WINDOW, i_l)
+        if i_lo < i_f or i_l < i_hi:
+            near = {qt[k] for k in matched[i_lo:i_f]}
+            near.update(qt[k] for k in matched[i_l:i_hi])
             weights = q.weights
             f[_NEAR_COV] = sum(weights.get(t, 0.0) for t in near) / q.total
         # The nearest question term outside the span; on a tie the one before it.
@@ -382,25 +442,40 @@ def span_row(q: _Question, sf: SentenceFeatures, c: Candidate) -> list[float] | 
         f[_TYPED_Q_NOMATCH] = 1.0
     if n_terms:
         f[_IN_QUESTION] = inq / n_terms
-    if prev_w is not None and qt[first - 1] is not None:
-        f[_PREV_MATCH] = 1.0
-    if next_w is not None and qt[end] is not None:
-        f[_NEXT_MATCH] = 1.0
     f[_LENGTH] = n_words
     f[_LENGTH_SQ] = n_words * n_words / 10.0
     focus = q.focus
     if focus is not None and (
-        focus in (c.unit, prev_low, next_low)
+        focus == c.unit
+        or (first > 0 and low[first - 1] == focus)
+        or (end < n and low[end] == focus)
         or focus in low[first:end]
         or (c.unit and c.unit.rstrip("s") == q.focus_s)
     ):
         f[_FOCUS] = 1.0
     caps = sw.cum_caps[end] - sw.cum_caps[first]
     f[_CAP_SHARE] = caps / n_words
-    if q.place and prev_low in _PLACE_CUES:
-        f[_PLACE_CUE] = 1.0
-    if q.person and (prev_low in _PERSON_CUES or next_low in _PERSON_VERBS):
+    (
+        f[_PREV_MATCH],
+        f[_PLACE_CUE],
+        f[_LEFT_RUN],
+        f[_LEFT_STOP],
+        f[_LEFT_PUNCT],
+        person_before,
+        cuts_before,
+    ) = sf.left(first, c.start)
+    (
+        f[_NEXT_MATCH],
+        f[_RIGHT_RUN],
+        f[_RIGHT_STOP],
+        f[_RIGHT_PUNCT],
+        person_after,
+        cuts_after,
+    ) = sf.right(end, c.end)
+    if q.person and (person_before or person_after):
         f[_PERSON_CUE] = 1.0
+    if cuts_before or cuts_after:
+        f[_CUTS_NAME] = 1.0
     if not q.typed:
         if kind == NAME:
             f[_PHRASE_Q_NAME] = 1.0
@@ -411,36 +486,19 @@ def span_row(q: _Question, sf: SentenceFeatures, c: Candidate) -> list[float] | 
         f[_MULTIWORD_NAME] = 1.0
     if digits:
         f[_HAS_DIGIT] = 1.0
-    f[_LEFT_RUN] = sf.run(first - 1, -1)
-    f[_RIGHT_RUN] = sf.run(end, 1)
-    if prev_w is not None and prev_w.term is None:
-        f[_LEFT_STOP] = 1.0
-    if next_w is not None and next_w.term is None:
-        f[_RIGHT_STOP] = 1.0
-    before = text[prev_w.end : c.start] if prev_w is not None else ""
-    after = text[c.end : next_w.start] if next_w is not None else "."
-    if before.strip(" -"):
-        f[_LEFT_PUNCT] = 1.0
-    if after.strip(" -"):
-        f[_RIGHT_PUNCT] = 1.0
     if kind == PHRASE:
         a, b = low[first], low[last]
         if (len(a) > 4 and a.endswith(_VERBISH)) or (len(b) > 4 and b.endswith(_VERBISH)):
             f[_VERBISH_EDGE] = 1.0
     if dist_at is not None:
+        # No clause mark between the span and its nearest question term.
+        ws = sw.words
         a, b = (dist_at, first) if dist_at < first else (last, dist_at)
-        between = text[ws[a].end : ws[b].start]
-        if not any(p in between for p in ",;:()"):
+        marks = sw.marks
+        i = bisect_left(marks, ws[a].end) if marks else 0
+        if i == len(marks) or marks[i] >= ws[b].start:
             f[_SAME_CLAUSE] = 1.0
-    if (
-        prev_w is not None
-        and prev_w.cap
-        and first > 1
-        and NAME_GAP.match(before)
-        and prev_low not in _PERSON_CUES  # cutting off a title is not cutting a name
-    ) or (next_w is not None and next_w.cap and NAME_GAP.match(after)):
-        f[_CUTS_NAME] = 1.0
-    if n_words == 1 and not ws[first].cap and not digits:
+    if n_words == 1 and not sw.words[first].cap and not digits:
         f[_LOWER_SINGLE] = 1.0
     if first == 0:
         f[_NAME_STARTS_SENTENCE if kind == NAME else _STARTS_SENTENCE] = 1.0
@@ -461,7 +519,7 @@ def span_features(
     sentence-level features (coverage, bigrams, context, hit) are left 0. ``focus_term``
     overrides ``qtype.focus``; ``matched`` is accepted for compatibility and recomputed."""
     q = _Question(QType(qtype.kind, focus_term, qtype.wh), qterms, weights)
-    row = span_row(q, SentenceFeatures(q, text, words_summary(ws)), c)
+    row = span_row(q, SentenceFeatures(q, text, words_summary(text, ws)), c)
     return None if row is None else np.array(row)
 
 

@@ -100,7 +100,8 @@ def test_cached_candidates_match_candidates(sentence, prefix, phrases):
 def test_cached_analysis_matches_a_summary_of_the_words(sentence, offset):
     text = " " * offset + sentence
     got = _analyse(ANALYZER, sentence, offset)
-    assert got == words_summary(ref.sentence_words(text, offset, len(text), ANALYZER))
+    words = ref.sentence_words(text, offset, len(text), ANALYZER)
+    assert got == words_summary(text, words, offset, len(text))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
