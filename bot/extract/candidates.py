@@ -221,12 +221,13 @@ class WordCache:
         def sentence_words(sentence: str, start: int) -> SentenceWords:
             return _analyse(analyzer, sentence, start)
 
-        # Only the set: every retrieved sentence needs it, few need their words.
+        # Only the set: every retrieved sentence needs it, few need their words. Built by adding
+        # the terms in text order, as a set comprehension over the words would: the ranker sums
+        # weights in the order of sets made from it, so the same layout gives the same floats
+        # (putting None in and taking it out would make the layout vary from run to run).
         @lru_cache(maxsize=terms)
         def sentence_terms(sentence: str) -> frozenset[str]:
-            found = set(map(term, findall(sentence)))
-            found.discard(None)
-            return frozenset(found)
+            return frozenset([t for t in map(term, findall(sentence)) if t is not None])
 
         self.words = sentence_words
         self.terms = sentence_terms
