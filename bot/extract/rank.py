@@ -113,45 +113,44 @@ FEATURES = (
     "context_cov",  # question terms missing here but found in the sentence before ("It cost")
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
-(
-    _BIAS,
-    _SENT_COV,
-    _SENT_BIGRAM,
-    _HIT_RATIO,
-    _HIT_FIRST,
-    _TYPE_MATCH,
-    _TYPED_Q_NOMATCH,
-    _IN_QUESTION,
-    _NEAR_COV,
-    _NEAR_DIST,
-    _PREV_MATCH,
-    _NEXT_MATCH,
-    _LENGTH,
-    _LENGTH_SQ,
-    _FOCUS,
-    _CAP_SHARE,
-    _PLACE_CUE,
-    _PERSON_CUE,
-    _PHRASE_Q_NAME,
-    _PHRASE_Q_TYPED,
-    _PHRASE_Q_LEN,
-    _MULTIWORD_NAME,
-    _HAS_DIGIT,
-    _STARTS_SENTENCE,
-    _LEFT_RUN,
-    _RIGHT_RUN,
-    _LEFT_STOP,
-    _LEFT_PUNCT,
-    _RIGHT_PUNCT,
-    _RIGHT_STOP,
-    _VERBISH_EDGE,
-    _SAME_CLAUSE,
-    _LOWER_SINGLE,
-    _CUTS_NAME,
-    _LEFT_SHARE,
-    _NAME_STARTS_SENTENCE,
-    _CONTEXT_COV,
-) = range(len(FEATURES))
+# Column of each feature, for the row builder (read by name, so FEATURES may be reordered).
+_BIAS = _F["bias"]
+_SENT_COV = _F["sent_cov"]
+_SENT_BIGRAM = _F["sent_bigram"]
+_HIT_RATIO = _F["hit_ratio"]
+_HIT_FIRST = _F["hit_first"]
+_TYPE_MATCH = _F["type_match"]
+_TYPED_Q_NOMATCH = _F["typed_q_nomatch"]
+_IN_QUESTION = _F["in_question"]
+_NEAR_COV = _F["near_cov"]
+_NEAR_DIST = _F["near_dist"]
+_PREV_MATCH = _F["prev_match"]
+_NEXT_MATCH = _F["next_match"]
+_LENGTH = _F["length"]
+_LENGTH_SQ = _F["length_sq"]
+_FOCUS = _F["focus"]
+_CAP_SHARE = _F["cap_share"]
+_PLACE_CUE = _F["place_cue"]
+_PERSON_CUE = _F["person_cue"]
+_PHRASE_Q_NAME = _F["phrase_q_name"]
+_PHRASE_Q_TYPED = _F["phrase_q_typed"]
+_PHRASE_Q_LEN = _F["phrase_q_len"]
+_MULTIWORD_NAME = _F["multiword_name"]
+_HAS_DIGIT = _F["has_digit"]
+_STARTS_SENTENCE = _F["starts_sentence"]
+_LEFT_RUN = _F["left_run"]
+_RIGHT_RUN = _F["right_run"]
+_LEFT_STOP = _F["left_stop"]
+_LEFT_PUNCT = _F["left_punct"]
+_RIGHT_PUNCT = _F["right_punct"]
+_RIGHT_STOP = _F["right_stop"]
+_VERBISH_EDGE = _F["verbish_edge"]
+_SAME_CLAUSE = _F["same_clause"]
+_LOWER_SINGLE = _F["lower_single"]
+_CUTS_NAME = _F["cuts_name"]
+_LEFT_SHARE = _F["left_share"]
+_NAME_STARTS_SENTENCE = _F["name_starts_sentence"]
+_CONTEXT_COV = _F["context_cov"]
 _TYPED_KINDS = (NUMBER, MONEY, PERCENT, DATE)
 _VERBISH = ("ed", "ing", "ly")
 
