@@ -23,8 +23,12 @@ _CONTINUES = re.compile(r"[a-z(,;]")
 _TERMINAL = tuple(".!?:;…\"”')")
 
 
+# How far before a full stop ``split_sentences`` reads (callers that cache by window use it).
+ABBREVIATION_LOOKBACK = 20
+
+
 def _is_abbreviation(text: str, dot: int) -> bool:
-    m = _WORD_BEFORE.search(text, max(0, dot - 20), dot)
+    m = _WORD_BEFORE.search(text, max(0, dot - ABBREVIATION_LOOKBACK), dot)
     if not m:
         return False
     word = m.group(1)

@@ -1,4 +1,20 @@
-from bot.analyze import Analyzer, normalize_word
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.analyze import WORD_PATTERN, Analyzer, normalize_word
+
+# The word pattern as first written, one lookahead pair per word; ``WORD_PATTERN`` is a faster
+# form that must find exactly the same tokens, since the index and the extractor both use it.
+LOOKAHEAD_WORD_PATTERN = re.compile(
+    r"(?=[^\W_]*\d)(?=[^\W_]*[^\W\d_])[^\W_]+"  # mixed letters and digits: 5G, mp3, H1N1
+    r"|\d+(?:[.,]\d+)*"  # 40,000  3.5  2024
+    r"|[^\W\d_]+(?:['’‘`][^\W\d_]+)*",  # CECOT's  don’t  café
+)
+# Letters, digits of several scripts, joiners, the underscore (a \w that is no word character),
+# numeric symbols that count as letters here (² ½), and separators.
+_TRICKY = "aZé_ßİſ09٣²½'’‘`.,- \t\n"
 
 
 def test_curly_apostrophe_possessive_and_case_meet():
@@ -35,3 +51,13 @@ def test_unstemmed_analyzer_and_config_differ():
     a, b = Analyzer(), Analyzer(stem=False)
     assert b.terms("prisoners") == ["prisoners"]
     assert a.config() != b.config()
+
+
+def _spans(pattern, text):
+    return [m.span() for m in pattern.finditer(text)]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=_TRICKY, max_size=30) | st.text(max_size=30))
+def test_word_pattern_finds_the_tokens_of_the_lookahead_form(text):
+    assert _spans(WORD_PATTERN, text) == _spans(LOOKAHEAD_WORD_PATTERN, text)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.analyze import Analyzer, words
+from bot.extract.candidates import word_cache
 from bot.extract.confidence import confidence, confidence_features
 from bot.extract.qtype import question_type
 from bot.extract.rank import FEATURES, score_spans
@@ -135,10 +136,12 @@ def best_span(
     weights = ranking.weights
     total = sum(weights.values()) or 1.0
     chunk = next(h.chunk for h in hits if h.chunk.id == top.sentence.chunk_id)
-    chunk_terms = set(analyzer.terms(chunk.text))
+    # The same sets ``analyzer.terms`` gives, from the cache the ranker filled.
+    cached = word_cache(analyzer)
+    chunk_terms = cached.terms(chunk.text)
     names = question_names(question, analyzer)
-    sentence_terms = set(
-        analyzer.terms(document(top.sentence.source).text[top.sentence.start : top.sentence.end])
+    sentence_terms = cached.terms(
+        document(top.sentence.source).text[top.sentence.start : top.sentence.end]
     )
     idfs = {t: idf(t) for t in weights}
     idf_total = sum(idfs.values()) or 1.0

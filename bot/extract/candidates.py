@@ -9,12 +9,15 @@ cheap stand-in for the constituents a parser would give.
 from __future__ import annotations
 
 import re
+import threading
 import weakref
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
+from itertools import pairwise
+from typing import NamedTuple
 
-from bot.analyze import STOPWORDS, Analyzer, words
+from bot.analyze import STOPWORDS, WORD_PATTERN, Analyzer, words
 from bot.extract.qtype import DATE, MONEY, NAME, NUMBER, PERCENT, PHRASE
 
 
@@ -78,6 +81,14 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
 ]
+_MONEY_RE, _PERCENT_RE, _DATE_RE, _NUMBER_RE = (p for _, p in _PATTERNS)
+# Where a typed match can begin (see ``_typed_matches``): every money, percent and digit-number
+# alternative starts with a digit or a currency sign; every date alternative without the word
+# "century" starts with a digit, a month (J F M A S O N D) or AD/BC.
+_NUMERIC_START = re.compile(r"\d|[$£€¥₹]|US\$|[AC]\$")
+_DATE_START = re.compile(r"[\dJFMASONDB]")
+_NUMBER_WORD_START = re.compile("|".join(_NUMBER_WORDS))
+_CLAUSE_MARK = re.compile(r"[,;:()]")
 _UNIT_WORD = re.compile(r"[-\s]([a-z][a-z]+)\b")
 # Lower-case words that may sit inside a proper name: "University of Warsaw", "Vincent van Gogh".
 _NAME_JOINERS = _word_set(
@@ -99,8 +110,7 @@ _PHRASE_JOINERS = _word_set(
 MAX_NAME_WORDS = 6
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(NamedTuple):
     start: int
     end: int
     text: str
@@ -108,8 +118,7 @@ class Word:
     cap: bool  # starts with a capital letter
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     start: int  # offsets in the document text
     end: int
     kind: str
@@ -118,36 +127,149 @@ class Candidate:
     unit: str | None = None  # the noun after a number ("inmates")
 
 
-def sentence_words(text: str, start: int, end: int, analyzer: Analyzer) -> list[Word]:
-    return [
-        Word(start + s, start + e, w, t, cap)
-        for s, e, w, t, cap in _cached_words(analyzer)(text[start:end])
-    ]
+class SentenceWords(NamedTuple):
+    """One sentence's words and what the ranker reads from them that does not depend on the
+    question, computed once per sentence (and cached: the same passages come back)."""
+
+    words: tuple[Word, ...]
+    lower: tuple[str, ...]  # each word lower-cased
+    # Prefix counts over the words (entry k counts words before k), so a span's count is a
+    # difference: words with a term (not stop words), capitalised words, words with a digit.
+    cum_terms: tuple[int, ...]
+    cum_caps: tuple[int, ...]
+    cum_digits: tuple[int, ...]
+    bigrams: frozenset[tuple[str, str]]  # adjacent terms, stop words skipped
+    marks: tuple[int, ...]  # document offsets of the clause marks , ; : ( ) in the sentence
 
 
-_WORD_CACHES: weakref.WeakKeyDictionary[Analyzer, Callable[[str], tuple]] = (
-    weakref.WeakKeyDictionary()
-)
+def _analyse(analyzer: Analyzer, sentence: str, start: int) -> SentenceWords:
+    term = analyzer.term
+    ws = []
+    cum_terms = [0]
+    cum_caps = [0]
+    cum_digits = [0]
+    nt = nc = nd = 0
+    for m in words(sentence):
+        w = m.group()
+        t = term(w)
+        cap = w[:1].isupper()
+        ws.append(Word(start + m.start(), start + m.end(), w, t, cap))
+        nt += t is not None
+        nc += cap
+        nd += not w.isalpha() and any(ch.isdigit() for ch in w)
+        cum_terms.append(nt)
+        cum_caps.append(nc)
+        cum_digits.append(nd)
+    terms = [w.term for w in ws if w.term is not None]
+    return SentenceWords(
+        tuple(ws),
+        tuple(w.text.lower() for w in ws),
+        tuple(cum_terms),
+        tuple(cum_caps),
+        tuple(cum_digits),
+        frozenset(pairwise(terms)),
+        tuple(start + m.start() for m in _CLAUSE_MARK.finditer(sentence)),
+    )
 
 
-def _cached_words(analyzer: Analyzer) -> Callable[[str], tuple]:
-    """Per analyzer, sentence text → its analysed words; the same sentences come back for
-    every question about the same passage, and analysis dominates the extractor's time."""
-    fn = _WORD_CACHES.get(analyzer)
-    if fn is None:
+def words_summary(
+    text: str, ws: Sequence[Word], start: int | None = None, end: int | None = None
+) -> SentenceWords:
+    """``SentenceWords`` for the words ``ws`` of the sentence ``text[start:end]`` (the cache
+    builds it in the same pass); without bounds, clause marks are looked for from the first
+    word to the last, the only place a feature reads them."""
+    cum_terms, cum_caps, cum_digits = [0], [0], [0]
+    for w in ws:
+        cum_terms.append(cum_terms[-1] + (w.term is not None))
+        cum_caps.append(cum_caps[-1] + w.cap)
+        cum_digits.append(cum_digits[-1] + any(ch.isdigit() for ch in w.text))
+    terms = [w.term for w in ws if w.term is not None]
+    if start is None:
+        start = ws[0].start if ws else 0
+    if end is None:
+        end = ws[-1].end if ws else 0
+    return SentenceWords(
+        tuple(ws),
+        tuple(w.text.lower() for w in ws),
+        tuple(cum_terms),
+        tuple(cum_caps),
+        tuple(cum_digits),
+        frozenset(pairwise(terms)),
+        tuple(m.start() for m in _CLAUSE_MARK.finditer(text, start, end)),
+    )
 
-        @lru_cache(maxsize=1 << 15)
-        def fn(sentence: str) -> tuple:
-            return tuple(
-                (m.start(), m.end(), m.group(), analyzer.term(m.group()), m.group()[:1].isupper())
-                for m in words(sentence)
-            )
 
-        _WORD_CACHES[analyzer] = fn
-    return fn
+class WordCache:
+    """Per analyzer: sentence → its analysed words, its set of terms and its candidates.
+    Analysis is most of the extractor's work on a passage it has not seen; a chat server sees
+    the same passages again and again. All are bounded LRU caches, safe to share between
+    threads."""
+
+    # Entries: a sentence's words with its candidates run to a few kB, a term set to well under
+    # one; these bounds keep the caches to some tens of MB.
+    def __init__(
+        self, analyzer: Analyzer, words: int = 1 << 13, terms: int = 1 << 14, spans: int = 1 << 12
+    ) -> None:
+        self._size = spans
+        self._candidates: OrderedDict[tuple, tuple[Candidate, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+        term = analyzer.term
+        findall = WORD_PATTERN.findall
+
+        # Keyed by the offset too: the words carry document offsets.
+        @lru_cache(maxsize=words)
+        def sentence_words(sentence: str, start: int) -> SentenceWords:
+            return _analyse(analyzer, sentence, start)
+
+        # Only the set: every retrieved sentence needs it, few need their words. Built by adding
+        # the terms in text order, as a set comprehension over the words would: the ranker sums
+        # weights in the order of sets made from it, so the same layout gives the same floats
+        # (putting None in and taking it out would make the layout vary from run to run).
+        @lru_cache(maxsize=terms)
+        def sentence_terms(sentence: str) -> frozenset[str]:
+            return frozenset([t for t in map(term, findall(sentence)) if t is not None])
+
+        self.words = sentence_words
+        self.terms = sentence_terms
+
+    def candidates(
+        self, text: str, start: int, end: int, ws: Sequence[Word], *, phrases: bool
+    ) -> tuple[Candidate, ...]:
+        """``candidates(text, start, end, ws, phrases=phrases)`` for the words ``ws`` of
+        ``text[start:end]`` from this cache, memoised. The patterns look one character
+        behind the sentence (word boundaries, "not after a digit"), so that character is part
+        of the key."""
+        key = (text[start:end], text[start - 1 : start] if start else "", start, phrases)
+        with self._lock:
+            got = self._candidates.get(key)
+            if got is not None:
+                self._candidates.move_to_end(key)
+                return got
+        got = tuple(candidates(text, start, end, ws, phrases=phrases))
+        with self._lock:
+            self._candidates[key] = got
+            if len(self._candidates) > self._size:
+                self._candidates.popitem(last=False)
+        return got
 
 
-def _word_range(ws: list[Word], start: int, end: int) -> tuple[int, int] | None:
+_WORD_CACHES: weakref.WeakKeyDictionary[Analyzer, WordCache] = weakref.WeakKeyDictionary()
+
+
+def word_cache(analyzer: Analyzer) -> WordCache:
+    cache = _WORD_CACHES.get(analyzer)
+    if cache is None:
+        cache = _WORD_CACHES[analyzer] = WordCache(analyzer)
+    return cache
+
+
+def sentence_words(text: str, start: int, end: int, analyzer: Analyzer) -> tuple[Word, ...]:
+    """The words of the sentence ``text[start:end]`` with document offsets (shared: do not
+    mutate)."""
+    return word_cache(analyzer).words(text[start:end], start).words
+
+
+def _word_range(ws: Sequence[Word], start: int, end: int) -> tuple[int, int] | None:
     first = last = None
     for i, w in enumerate(ws):
         if w.end > start and w.start < end:
@@ -159,31 +281,78 @@ def _word_range(ws: list[Word], start: int, end: int) -> tuple[int, int] | None:
     return first, last
 
 
-def _typed(text: str, start: int, end: int, ws: list[Word]) -> list[Candidate]:
+def _match_at(
+    pattern: re.Pattern[str], text: str, starts: Iterable[int], end: int
+) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text, start, end)`` when every match starts at one of ``starts``
+    (ascending): the same matches, tried only where one can begin. None of the patterns
+    matches the empty string, so a match's end is where the next may start."""
+    pos = -1
+    for p in starts:
+        if p >= pos:
+            m = pattern.match(text, p, end)
+            if m is not None:
+                yield m
+                pos = m.end()
+
+
+def _typed_matches(text: str, start: int, end: int) -> Iterator[tuple[str, re.Match[str]]]:
+    """What ``pattern.finditer(text, start, end)`` gives for each typed pattern, in order.
+
+    A full scan costs ~100 µs a sentence and is most of candidate generation, yet matches can
+    only begin at a few places: money, percentages and digit numbers at a digit or a currency
+    sign, dates at a digit or one of the capitals that begin a month, AD or BC (or anywhere
+    when "century" may follow an ordinal word), number words where one is spelled (found in the
+    lower-cased text; non-ASCII text, where case folding is not one to one, gets the full
+    scan)."""
+    anchors = [m.start() for m in _NUMERIC_START.finditer(text, start, end)]
+    if anchors:
+        for m in _match_at(_MONEY_RE, text, anchors, end):
+            yield MONEY, m
+        for m in _match_at(_PERCENT_RE, text, anchors, end):
+            yield PERCENT, m
+    sentence = text[start:end]
+    if "century" in sentence:
+        dates: Iterable[re.Match[str]] = _DATE_RE.finditer(text, start, end)
+    else:
+        starts = [m.start() for m in _DATE_START.finditer(text, start, end)]
+        dates = _match_at(_DATE_RE, text, starts, end)
+    for m in dates:
+        yield DATE, m
+    if sentence.isascii():
+        spelled = [start + m.start() for m in _NUMBER_WORD_START.finditer(sentence.lower())]
+        at = sorted(anchors + spelled) if spelled else anchors
+        numbers: Iterable[re.Match[str]] = _match_at(_NUMBER_RE, text, at, end)
+    else:
+        numbers = _NUMBER_RE.finditer(text, start, end)
+    for m in numbers:
+        yield NUMBER, m
+
+
+def _typed(text: str, start: int, end: int, ws: Sequence[Word]) -> list[Candidate]:
     out: list[Candidate] = []
     taken: list[tuple[int, int]] = []
-    for kind, pattern in _PATTERNS:
-        for m in pattern.finditer(text, start, end):
-            s, e = m.start(), m.end()
-            if kind == NUMBER and any(ts <= s and e <= te for ts, te in taken):
-                continue  # "115" inside "$115 million" is not a second answer
-            r = _word_range(ws, s, e)
-            if r is None:
-                continue
-            if kind != NUMBER:
-                taken.append((s, e))
-            out.append(Candidate(s, e, kind, r[0], r[1]))
-            if kind == NUMBER:
-                u = _UNIT_WORD.match(text, e, end)
-                if u and u.group(1) not in STOPWORDS:
-                    ue = u.end()
-                    ur = _word_range(ws, s, ue)
-                    if ur is not None:
-                        out.append(Candidate(s, ue, NUMBER, ur[0], ur[1], u.group(1)))
+    for kind, m in _typed_matches(text, start, end):
+        s, e = m.start(), m.end()
+        if kind == NUMBER and any(ts <= s and e <= te for ts, te in taken):
+            continue  # "115" inside "$115 million" is not a second answer
+        r = _word_range(ws, s, e)
+        if r is None:
+            continue
+        if kind != NUMBER:
+            taken.append((s, e))
+        out.append(Candidate(s, e, kind, r[0], r[1]))
+        if kind == NUMBER:
+            u = _UNIT_WORD.match(text, e, end)
+            if u and u.group(1) not in STOPWORDS:
+                ue = u.end()
+                ur = _word_range(ws, s, ue)
+                if ur is not None:
+                    out.append(Candidate(s, ue, NUMBER, ur[0], ur[1], u.group(1)))
     return out
 
 
-def _names(text: str, ws: list[Word]) -> list[Candidate]:
+def _names(text: str, ws: Sequence[Word]) -> list[Candidate]:
     """Runs of capitalised words (with joiners inside), and their sub-runs, as name candidates.
 
     Sub-runs matter because titles glue onto names: "President Nayib Bukele" must also offer
@@ -237,7 +406,7 @@ def _names(text: str, ws: list[Word]) -> list[Candidate]:
     return out
 
 
-def _phrases(text: str, ws: list[Word]) -> list[Candidate]:
+def _phrases(text: str, ws: Sequence[Word]) -> list[Candidate]:
     out: list[Candidate] = []
     n = len(ws)
     for a in range(n):
@@ -258,7 +427,7 @@ def _phrases(text: str, ws: list[Word]) -> list[Candidate]:
 
 
 def candidates(
-    text: str, start: int, end: int, ws: list[Word], *, phrases: bool = True
+    text: str, start: int, end: int, ws: Sequence[Word], *, phrases: bool = True
 ) -> list[Candidate]:
     """All candidates in the sentence ``text[start:end]`` (``ws`` are its words); one span may
     appear under several kinds, the ranker decides which reading fits the question."""

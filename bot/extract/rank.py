@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import json
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
-from itertools import pairwise
+from functools import cache, lru_cache
+from itertools import chain, pairwise
 from pathlib import Path
 
 import numpy as np
 
 from bot.analyze import Analyzer
-from bot.extract.candidates import NAME_GAP, Candidate, Word, candidates, sentence_words
+from bot.extract.candidates import (
+    NAME_GAP,
+    Candidate,
+    SentenceWords,
+    Word,
+    word_cache,
+    words_summary,
+)
 from bot.extract.qtype import (
     DATE,
     MONEY,
@@ -32,6 +40,7 @@ from bot.extract.qtype import (
     QType,
 )
 from bot.models import Document, Hit
+from bot.sentences import ABBREVIATION_LOOKBACK as _ABBREVIATION_LOOKBACK
 from bot.sentences import split_sentences
 
 
@@ -104,6 +113,46 @@ FEATURES = (
     "context_cov",  # question terms missing here but found in the sentence before ("It cost")
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
+# Column of each feature, for the row builder (read by name, so FEATURES may be reordered).
+_BIAS = _F["bias"]
+_SENT_COV = _F["sent_cov"]
+_SENT_BIGRAM = _F["sent_bigram"]
+_HIT_RATIO = _F["hit_ratio"]
+_HIT_FIRST = _F["hit_first"]
+_TYPE_MATCH = _F["type_match"]
+_TYPED_Q_NOMATCH = _F["typed_q_nomatch"]
+_IN_QUESTION = _F["in_question"]
+_NEAR_COV = _F["near_cov"]
+_NEAR_DIST = _F["near_dist"]
+_PREV_MATCH = _F["prev_match"]
+_NEXT_MATCH = _F["next_match"]
+_LENGTH = _F["length"]
+_LENGTH_SQ = _F["length_sq"]
+_FOCUS = _F["focus"]
+_CAP_SHARE = _F["cap_share"]
+_PLACE_CUE = _F["place_cue"]
+_PERSON_CUE = _F["person_cue"]
+_PHRASE_Q_NAME = _F["phrase_q_name"]
+_PHRASE_Q_TYPED = _F["phrase_q_typed"]
+_PHRASE_Q_LEN = _F["phrase_q_len"]
+_MULTIWORD_NAME = _F["multiword_name"]
+_HAS_DIGIT = _F["has_digit"]
+_STARTS_SENTENCE = _F["starts_sentence"]
+_LEFT_RUN = _F["left_run"]
+_RIGHT_RUN = _F["right_run"]
+_LEFT_STOP = _F["left_stop"]
+_LEFT_PUNCT = _F["left_punct"]
+_RIGHT_PUNCT = _F["right_punct"]
+_RIGHT_STOP = _F["right_stop"]
+_VERBISH_EDGE = _F["verbish_edge"]
+_SAME_CLAUSE = _F["same_clause"]
+_LOWER_SINGLE = _F["lower_single"]
+_CUTS_NAME = _F["cuts_name"]
+_LEFT_SHARE = _F["left_share"]
+_NAME_STARTS_SENTENCE = _F["name_starts_sentence"]
+_CONTEXT_COV = _F["context_cov"]
+_TYPED_KINDS = (NUMBER, MONEY, PERCENT, DATE)
+_VERBISH = ("ed", "ing", "ly")
 
 _COMPATIBLE: dict[str, dict[str, float]] = {
     NUMBER: {NUMBER: 1.0, MONEY: 0.6, PERCENT: 0.6},
@@ -150,6 +199,19 @@ def load_weights(path: Path | None = None) -> np.ndarray:
     return np.array([float(w.get(name, 0.0)) for name in FEATURES])
 
 
+@lru_cache(maxsize=4096)
+def _window_sentences(window: str, offset: int) -> tuple[tuple[int, int], ...]:
+    return tuple(split_sentences(window, offset))
+
+
+def _split_window(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``split_sentences(text, start, end)``, memoised: the same passages are split again for
+    every question about them. The splitter reads up to 20 characters before a full stop (is
+    it an abbreviation?), so the key is the window with that much before it."""
+    base = max(0, start - _ABBREVIATION_LOOKBACK)
+    return [(s + base, e + base) for s, e in _window_sentences(text[base:end], start - base)]
+
+
 def gather_sentences(
     hits: Sequence[Hit], document: Callable[[str], Document], max_chunks: int
 ) -> list[Sentence]:
@@ -166,7 +228,7 @@ def gather_sentences(
             ws = c.start - _CONTEXT_CHARS
         we = text.find("\n", c.end, c.end + _CONTEXT_CHARS)
         we = min(len(text), c.end + _CONTEXT_CHARS) if we == -1 else we
-        for s, e in split_sentences(text, ws, we):
+        for s, e in _split_window(text, ws, we):
             if e <= c.start or s >= c.end or (c.source, s) in seen:
                 continue
             seen.add((c.source, s))
@@ -196,20 +258,250 @@ def _kind_fit(qtype: QType, kind: str) -> float:
     return _COMPATIBLE.get(qtype.kind, {}).get(kind, 0.0)
 
 
-def _run(ws: list[Word], k: int, step: int, qterms: set[str]) -> float:
-    """Question terms met walking from word ``k`` in direction ``step`` before the first
-    content word that is not one; stop words are skipped, at most 4 words are read."""
-    run = 0
-    for _ in range(4):
-        if not 0 <= k < len(ws):
-            break
-        t = ws[k].term
-        if t is not None:
-            if t not in qterms:
+class _Question:
+    """What every span of one question is scored against."""
+
+    __slots__ = (
+        "fit",
+        "focus",
+        "focus_s",
+        "kind",
+        "multiword",
+        "person",
+        "place",
+        "qterms",
+        "total",
+        "typed",
+        "weights",
+    )
+
+    def __init__(self, qtype: QType, qterms: set[str], weights: dict[str, float]) -> None:
+        self.kind = qtype.kind
+        self.qterms = qterms
+        self.weights = weights
+        self.total = sum(weights.values()) or 1.0
+        self.focus = qtype.focus
+        self.focus_s = qtype.focus.rstrip("s") if qtype.focus is not None else None
+        self.fit = _COMPATIBLE.get(qtype.kind, {})
+        self.typed = qtype.kind != PHRASE
+        self.place = qtype.kind == PLACE
+        self.person = qtype.kind == PERSON
+        self.multiword = qtype.kind in (PERSON, NAME)
+
+
+class SentenceFeatures:
+    """Everything about one (question, sentence) pair that its spans share, computed once per
+    sentence instead of once per span: which words are question terms and where, prefix counts
+    of question terms, the sentence-level feature values every span row starts from, and the
+    features of what lies just before and just after a span (memoised by span edge: the
+    n-grams of a sentence share their edges)."""
+
+    __slots__ = ("_left", "_right", "cum_inq", "head", "matched", "n", "place", "qt", "sw", "text")
+
+    def __init__(
+        self, q: _Question, text: str, sw: SentenceWords, head: list[float] | None = None
+    ) -> None:
+        self.text = text
+        self.sw = sw
+        ws = sw.words
+        self.n = len(ws)
+        qterms = q.qterms
+        self.place = q.place
+        self.qt = qt = [w.term if w.term in qterms else None for w in ws]
+        self.matched = [k for k, t in enumerate(qt) if t is not None]
+        cum = [0]
+        c = 0
+        for t in qt:
+            c += t is not None
+            cum.append(c)
+        self.cum_inq = cum
+        if head is None:
+            head = [0.0] * len(FEATURES)
+            head[_BIAS] = 1.0
+        self.head = head
+        self._left: dict[tuple[int, int], tuple] = {}
+        self._right: dict[tuple[int, int], tuple] = {}
+
+    def run(self, k: int, step: int) -> float:
+        """Question terms met walking from word ``k`` in direction ``step`` before the first
+        content word that is not one; stop words are skipped, at most 4 words are read."""
+        run = 0
+        ws, qt = self.sw.words, self.qt
+        for _ in range(4):
+            if not 0 <= k < self.n:
                 break
-            run += 1
-        k += step
-    return float(run)
+            if ws[k].term is not None:
+                if qt[k] is None:
+                    break
+                run += 1
+            k += step
+        return float(run)
+
+    def left(self, first: int, start: int) -> tuple:
+        """Before a span starting at word ``first``, offset ``start``: (prev_match, place_cue,
+        left_run, left_stop, left_punct, the word before is a person cue, cuts a name)."""
+        key = (first, start)
+        got = self._left.get(key)
+        if got is None:
+            if first > 0:
+                k = first - 1
+                w = self.sw.words[k]
+                low = self.sw.lower[k]
+                before = self.text[w.end : start]
+                got = (
+                    0.0 if self.qt[k] is None else 1.0,
+                    1.0 if self.place and low in _PLACE_CUES else 0.0,
+                    self.run(k, -1),
+                    1.0 if w.term is None else 0.0,
+                    1.0 if before.strip(" -") else 0.0,
+                    low in _PERSON_CUES,
+                    bool(
+                        w.cap
+                        and first > 1
+                        and NAME_GAP.match(before)
+                        and low not in _PERSON_CUES  # cutting off a title is not cutting a name
+                    ),
+                )
+            else:
+                got = (0.0, 0.0, 0.0, 0.0, 0.0, False, False)
+            self._left[key] = got
+        return got
+
+    def right(self, end: int, stop: int) -> tuple:
+        """After a span ending before word ``end``, at offset ``stop``: (next_match, right_run,
+        right_stop, right_punct, the word after is a person verb, cuts a name)."""
+        key = (end, stop)
+        got = self._right.get(key)
+        if got is None:
+            if end < self.n:
+                w = self.sw.words[end]
+                after = self.text[stop : w.start]
+                got = (
+                    0.0 if self.qt[end] is None else 1.0,
+                    self.run(end, 1),
+                    1.0 if w.term is None else 0.0,
+                    1.0 if after.strip(" -") else 0.0,
+                    self.sw.lower[end] in _PERSON_VERBS,
+                    bool(w.cap and NAME_GAP.match(after)),
+                )
+            else:  # the sentence end counts as punctuation
+                got = (0.0, 0.0, 0.0, 1.0, False, False)
+            self._right[key] = got
+        return got
+
+
+def span_row(q: _Question, sf: SentenceFeatures, c: Candidate) -> list[float] | None:
+    """Feature values of one span (``FEATURES`` order), or None when the span only repeats the
+    question. Equal to the straightforward per-span computation kept in
+    ``tests/extract/reference.py``; this one reads the per-sentence parts from ``sf``."""
+    first, last = c.first, c.last
+    sw = sf.sw
+    end = last + 1
+    n_terms = sw.cum_terms[end] - sw.cum_terms[first]
+    digits = sw.cum_digits[end] > sw.cum_digits[first]
+    if not n_terms and not digits:
+        return None
+    inq = sf.cum_inq[end] - sf.cum_inq[first]
+    if n_terms and inq == n_terms and not digits:
+        return None
+    f = sf.head.copy()
+    low, qt, n = sw.lower, sf.qt, sf.n
+    kind = c.kind
+    n_words = end - first
+
+    matched = sf.matched
+    dist_at = None
+    if matched:
+        i_f = bisect_left(matched, first)
+        i_l = bisect_right(matched, last, i_f)
+        i_lo = bisect_left(matched, first - WINDOW, 0, i_f) if i_f else 0
+        i_hi = bisect_left(matched, end + WINDOW, i_l)
+        if i_lo < i_f or i_l < i_hi:
+            near = {qt[k] for k in matched[i_lo:i_f]}
+            near.update(qt[k] for k in matched[i_l:i_hi])
+            weights = q.weights
+            f[_NEAR_COV] = sum(weights.get(t, 0.0) for t in near) / q.total
+        # The nearest question term outside the span; on a tie the one before it.
+        dist = None
+        if i_f > 0:
+            dist_at = matched[i_f - 1]
+            dist = first - dist_at
+        if i_l < len(matched) and (dist is None or matched[i_l] - last < dist):
+            dist_at = matched[i_l]
+            dist = dist_at - last
+        if dist is not None:
+            f[_NEAR_DIST] = 1.0 / (1.0 + dist)
+        n_matched = len(matched) - (i_l - i_f)
+        if n_matched:
+            f[_LEFT_SHARE] = i_f / n_matched
+
+    fit = q.fit.get(kind, 0.0)
+    f[_TYPE_MATCH] = fit
+    if q.typed and fit == 0.0:
+        f[_TYPED_Q_NOMATCH] = 1.0
+    if n_terms:
+        f[_IN_QUESTION] = inq / n_terms
+    f[_LENGTH] = n_words
+    f[_LENGTH_SQ] = n_words * n_words / 10.0
+    focus = q.focus
+    if focus is not None and (
+        focus == c.unit
+        or (first > 0 and low[first - 1] == focus)
+        or (end < n and low[end] == focus)
+        or focus in low[first:end]
+        or (c.unit and c.unit.rstrip("s") == q.focus_s)
+    ):
+        f[_FOCUS] = 1.0
+    caps = sw.cum_caps[end] - sw.cum_caps[first]
+    f[_CAP_SHARE] = caps / n_words
+    (
+        f[_PREV_MATCH],
+        f[_PLACE_CUE],
+        f[_LEFT_RUN],
+        f[_LEFT_STOP],
+        f[_LEFT_PUNCT],
+        person_before,
+        cuts_before,
+    ) = sf.left(first, c.start)
+    (
+        f[_NEXT_MATCH],
+        f[_RIGHT_RUN],
+        f[_RIGHT_STOP],
+        f[_RIGHT_PUNCT],
+        person_after,
+        cuts_after,
+    ) = sf.right(end, c.end)
+    if q.person and (person_before or person_after):
+        f[_PERSON_CUE] = 1.0
+    if cuts_before or cuts_after:
+        f[_CUTS_NAME] = 1.0
+    if not q.typed:
+        if kind == NAME:
+            f[_PHRASE_Q_NAME] = 1.0
+        elif kind in _TYPED_KINDS:
+            f[_PHRASE_Q_TYPED] = 1.0
+        f[_PHRASE_Q_LEN] = n_words
+    if q.multiword and kind == NAME and caps >= 2:
+        f[_MULTIWORD_NAME] = 1.0
+    if digits:
+        f[_HAS_DIGIT] = 1.0
+    if kind == PHRASE:
+        a, b = low[first], low[last]
+        if (len(a) > 4 and a.endswith(_VERBISH)) or (len(b) > 4 and b.endswith(_VERBISH)):
+            f[_VERBISH_EDGE] = 1.0
+    if dist_at is not None:
+        # No clause mark between the span and its nearest question term.
+        ws = sw.words
+        a, b = (dist_at, first) if dist_at < first else (last, dist_at)
+        marks = sw.marks
+        i = bisect_left(marks, ws[a].end) if marks else 0
+        if i == len(marks) or marks[i] >= ws[b].start:
+            f[_SAME_CLAUSE] = 1.0
+    if n_words == 1 and not sw.words[first].cap and not digits:
+        f[_LOWER_SINGLE] = 1.0
+    if first == 0:
+        f[_NAME_STARTS_SENTENCE if kind == NAME else _STARTS_SENTENCE] = 1.0
+    return f
 
 
 def span_features(
@@ -217,103 +509,35 @@ def span_features(
     qtype: QType,
     qterms: set[str],
     weights: dict[str, float],
-    ws: list[Word],
+    ws: Sequence[Word],
     c: Candidate,
     focus_term: str | None,
     matched: list[int] | None = None,
 ) -> np.ndarray | None:
-    """Feature vector of one span, or None when the span only repeats the question.
-    ``matched`` are the positions of question terms in ``ws`` (computed once per sentence)."""
-    if matched is None:
-        matched = [k for k, w in enumerate(ws) if w.term in qterms]
-    f = np.zeros(len(FEATURES))
-    span_terms = [w.term for w in ws[c.first : c.last + 1] if w.term is not None]
-    digits = any(ch.isdigit() for w in ws[c.first : c.last + 1] for ch in w.text)
-    if not span_terms and not digits:
-        return None
-    inq = sum(1 for t in span_terms if t in qterms)
-    if span_terms and inq == len(span_terms) and not digits:
-        return None
-    total = sum(weights.values()) or 1.0
-    lo, hi = max(0, c.first - WINDOW), min(len(ws), c.last + 1 + WINDOW)
-    near = {w.term for w in ws[lo : c.first] + ws[c.last + 1 : hi] if w.term in qterms}
-    dist = dist_at = None
-    n_left = n_matched = 0
-    for k in matched:
-        if not c.first <= k <= c.last:
-            n_matched += 1
-            n_left += k < c.first
-            d = (c.first - k) if k < c.first else (k - c.last)
-            if dist is None or d < dist:
-                dist, dist_at = d, k
-    n_words = c.last - c.first + 1
-    prev_w = ws[c.first - 1] if c.first > 0 else None
-    next_w = ws[c.last + 1] if c.last + 1 < len(ws) else None
-    fit = _kind_fit(qtype, c.kind)
-    typed_q = qtype.kind != PHRASE
+    """Feature vector of one span, or None when the span only repeats the question; the
+    sentence-level features (coverage, bigrams, context, hit) are left 0. ``focus_term``
+    overrides ``qtype.focus``; ``matched`` is accepted for compatibility and recomputed."""
+    q = _Question(QType(qtype.kind, focus_term, qtype.wh), qterms, weights)
+    row = span_row(q, SentenceFeatures(q, text, words_summary(text, ws)), c)
+    return None if row is None else np.array(row)
 
-    f[_F["bias"]] = 1.0
-    f[_F["type_match"]] = fit
-    f[_F["typed_q_nomatch"]] = 1.0 if typed_q and fit == 0.0 else 0.0
-    f[_F["in_question"]] = inq / len(span_terms) if span_terms else 0.0
-    f[_F["near_cov"]] = sum(weights.get(t, 0.0) for t in near) / total
-    f[_F["near_dist"]] = 0.0 if dist is None else 1.0 / (1.0 + dist)
-    f[_F["prev_match"]] = 1.0 if prev_w is not None and prev_w.term in qterms else 0.0
-    f[_F["next_match"]] = 1.0 if next_w is not None and next_w.term in qterms else 0.0
-    f[_F["length"]] = n_words
-    f[_F["length_sq"]] = n_words * n_words / 10.0
-    if focus_term is not None:
-        around = {c.unit, prev_w.text.lower() if prev_w else None}
-        around |= {next_w.text.lower() if next_w else None}
-        around |= {w.text.lower() for w in ws[c.first : c.last + 1]}
-        if focus_term in around or (c.unit and c.unit.rstrip("s") == focus_term.rstrip("s")):
-            f[_F["focus"]] = 1.0
-    caps = sum(1 for w in ws[c.first : c.last + 1] if w.cap)
-    f[_F["cap_share"]] = caps / n_words
-    if prev_w is not None and prev_w.text.lower() in _PLACE_CUES:
-        f[_F["place_cue"]] = 1.0 if qtype.kind == PLACE else 0.0
-    if qtype.kind == PERSON and (
-        (prev_w is not None and prev_w.text.lower() in _PERSON_CUES)
-        or (next_w is not None and next_w.text.lower() in _PERSON_VERBS)
-    ):
-        f[_F["person_cue"]] = 1.0
-    if not typed_q:
-        f[_F["phrase_q_name"]] = 1.0 if c.kind == NAME else 0.0
-        f[_F["phrase_q_typed"]] = 1.0 if c.kind in (NUMBER, MONEY, PERCENT, DATE) else 0.0
-        f[_F["phrase_q_len"]] = n_words
-    if qtype.kind in (PERSON, NAME) and c.kind == NAME and caps >= 2:
-        f[_F["multiword_name"]] = 1.0
-    f[_F["has_digit"]] = 1.0 if digits else 0.0
-    f[_F["left_run"]] = _run(ws, c.first - 1, -1, qterms)
-    f[_F["right_run"]] = _run(ws, c.last + 1, 1, qterms)
-    f[_F["left_stop"]] = 1.0 if prev_w is not None and prev_w.term is None else 0.0
-    f[_F["right_stop"]] = 1.0 if next_w is not None and next_w.term is None else 0.0
-    before = text[prev_w.end : c.start] if prev_w is not None else ""
-    after = text[c.end : next_w.start] if next_w is not None else "."
-    f[_F["left_punct"]] = 1.0 if before.strip(" -") else 0.0
-    f[_F["right_punct"]] = 1.0 if after.strip(" -") else 0.0
-    edges = (ws[c.first].text.lower(), ws[c.last].text.lower())
-    if any(e.endswith(("ed", "ing", "ly")) and len(e) > 4 for e in edges) and c.kind == PHRASE:
-        f[_F["verbish_edge"]] = 1.0
-    if dist_at is not None:
-        a, b = (dist_at, c.first) if dist_at < c.first else (c.last, dist_at)
-        between = text[ws[a].end : ws[b].start]
-        f[_F["same_clause"]] = 0.0 if any(p in between for p in ",;:()") else 1.0
-    if (
-        prev_w is not None
-        and prev_w.cap
-        and c.first > 1
-        and NAME_GAP.match(before)
-        and prev_w.text.lower() not in _PERSON_CUES  # cutting off a title is not cutting a name
-    ) or (next_w is not None and next_w.cap and NAME_GAP.match(after)):
-        f[_F["cuts_name"]] = 1.0
-    f[_F["left_share"]] = n_left / n_matched if n_matched else 0.0
 
-    if n_words == 1 and not ws[c.first].cap and not digits:
-        f[_F["lower_single"]] = 1.0
-    if c.first == 0:
-        f[_F["name_starts_sentence" if c.kind == NAME else "starts_sentence"]] = 1.0
-    return f
+def _scores(feats: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Each row's ``row @ w``. One product for all rows sums in another order than a dot
+    product per row, which can swap spans whose scores tie exactly (say, two features that
+    trade places); the rows within a hair of another are therefore scored again one by one,
+    so ties fall as a per-row ``f @ w`` orders them."""
+    scores = feats @ w
+    if len(scores) > 1:
+        s = np.sort(scores)
+        close = np.abs(np.diff(s)) <= 1e-9 * np.maximum(1.0, np.abs(s[1:]))
+        if close.any():
+            near = np.zeros(len(s), dtype=bool)
+            near[1:] |= close
+            near[:-1] |= close
+            for k in np.flatnonzero(np.isin(scores, s[near])).tolist():
+                scores[k] = float(feats[k] @ w)
+    return scores
 
 
 def score_spans(
@@ -328,28 +552,40 @@ def score_spans(
     weights: np.ndarray | None = None,
 ) -> Ranking:
     """Every admissible span in the sentences of the top chunks, with its feature vector and
-    linear score, best first."""
+    linear score, best first (ties: the shorter span, then the earlier one)."""
     w_vec = load_weights() if weights is None else weights
     q_list = analyzer.terms(question)
     qterms = set(q_list)
     if not qterms or not hits:
         return Ranking([], {}, frozenset())
     q_bigrams = _bigrams(q_list)
-    focus_term = qtype.focus
     sents = gather_sentences(hits, document, max_chunks)
     top_score = max(h.score for h in hits) or 1.0
     texts = {s.source: document(s.source).text for s in sents}
-    words_of = [sentence_words(texts[s.source], s.start, s.end, analyzer) for s in sents]
-    term_sets = [{w.term for w in ws if w.term is not None} for ws in words_of]
-    weights = term_weights(sorted(qterms), term_sets, idf)
-    total = sum(weights.values()) or 1.0
+    cache = word_cache(analyzer)
+    # Only the question terms of a sentence matter for weights and coverage, so a sentence that
+    # shares none is never split into words.
+    heres = [qterms & cache.terms(texts[s.source][s.start : s.end]) for s in sents]
+    weights = term_weights(sorted(qterms), heres, idf)
+    q = _Question(qtype, qterms, weights)
 
-    sent_rows = []
+    covered: list[tuple[int, float, float]] = []  # (sentence, coverage, bigram share)
     for i, s in enumerate(sents):
-        here = qterms & term_sets[i]
-        cov = sum(weights[t] for t in here) / total
-        terms_in_order = [w.term for w in words_of[i] if w.term is not None]
-        bigram = len(q_bigrams & _bigrams(terms_in_order)) / max(1, len(q_bigrams))
+        if heres[i]:
+            cov = sum(weights[t] for t in heres[i]) / q.total
+            sw = cache.words(texts[s.source][s.start : s.end], s.start)
+            bigram = len(q_bigrams & sw.bigrams) / max(1, len(q_bigrams))
+            covered.append((i, cov, bigram))
+    # Phrases only from the sentences that best cover the question (cost grows with n-grams);
+    # a sentence without question terms scores 0 here and cannot be among them before one with.
+    ranked = sorted(covered, key=lambda r: -(r[1] + 0.05 * r[2]))
+    phrase_ok = {r[0] for r in ranked[:PHRASE_SENTENCES]}
+
+    rows: list[list[float]] = []
+    owners: list[tuple[Sentence, Candidate, float]] = []
+    for i, cov, bigram in covered:
+        s = sents[i]
+        text = texts[s.source]
         ctx = 0.0
         prev = sents[i - 1] if i > 0 else None
         # A pronoun subject ("It cost ...") leaves the topic words in the sentence before.
@@ -357,36 +593,39 @@ def score_spans(
             prev is not None
             and prev.source == s.source
             and prev.end <= s.start
-            and texts[s.source][prev.end : s.start].count("\n") <= 1
+            and text[prev.end : s.start].count("\n") <= 1
         ):
-            ctx = sum(weights[t] for t in (qterms & term_sets[i - 1]) - here) / total
-        sent_rows.append((cov, bigram, ctx))
-    # Phrases only from the sentences that best cover the question (cost grows with n-grams).
-    order = sorted(range(len(sents)), key=lambda i: -(sent_rows[i][0] + 0.05 * sent_rows[i][1]))
-    phrase_ok = set(order[:PHRASE_SENTENCES])
-
-    out: list[Scored] = []
-    for i, s in enumerate(sents):
-        cov, bigram, ctx = sent_rows[i]
-        if cov == 0.0:
-            continue
-        ws = words_of[i]
-        matched = [k for k, w in enumerate(ws) if w.term in qterms]
-        for c in candidates(texts[s.source], s.start, s.end, ws, phrases=i in phrase_ok):
-            f = span_features(texts[s.source], qtype, qterms, weights, ws, c, focus_term, matched)
-            if f is None:
-                continue
-            f[_F["sent_cov"]] = cov
-            f[_F["sent_bigram"]] = bigram
-            f[_F["context_cov"]] = ctx
-
-            f[_F["hit_ratio"]] = s.hit_score / top_score
-            f[_F["hit_first"]] = 1.0 if s.rank == 0 else 0.0
-            out.append(Scored(s, c, f, float(f @ w_vec), cov))
-    out.sort(key=lambda x: (-x.score, x.candidate.end - x.candidate.start))
-    return Ranking(
-        out, weights, frozenset().union(*term_sets) & qterms if term_sets else frozenset()
-    )
+            ctx = sum(weights[t] for t in heres[i - 1] - heres[i]) / q.total
+        head = [0.0] * len(FEATURES)
+        head[_BIAS] = 1.0
+        head[_SENT_COV] = cov
+        head[_SENT_BIGRAM] = bigram
+        head[_CONTEXT_COV] = ctx
+        head[_HIT_RATIO] = s.hit_score / top_score
+        head[_HIT_FIRST] = 1.0 if s.rank == 0 else 0.0
+        sw = cache.words(text[s.start : s.end], s.start)
+        sf = SentenceFeatures(q, text, sw, head)
+        for c in cache.candidates(text, s.start, s.end, sw.words, phrases=i in phrase_ok):
+            row = span_row(q, sf, c)
+            if row is not None:
+                rows.append(row)
+                owners.append((s, c, cov))
+    found = frozenset().union(*heres) if heres else frozenset()
+    if not rows:
+        return Ranking([], weights, found)
+    m = len(rows)
+    feats = np.fromiter(chain.from_iterable(rows), np.float64, m * len(FEATURES))
+    feats = feats.reshape(m, len(FEATURES))
+    scores = _scores(feats, w_vec)
+    lengths = np.array([c.end - c.start for _, c, _ in owners])
+    by_length = np.argsort(lengths, kind="stable")
+    order = by_length[np.argsort(-scores[by_length], kind="stable")]
+    score_list = scores.tolist()
+    spans = []
+    for k in order.tolist():
+        s, c, cov = owners[k]
+        spans.append(Scored(s, c, feats[k], score_list[k], cov))
+    return Ranking(spans, weights, found)
 
 
 __all__ = [
@@ -394,8 +633,10 @@ __all__ = [
     "Ranking",
     "Scored",
     "Sentence",
+    "SentenceFeatures",
     "gather_sentences",
     "load_weights",
     "score_spans",
     "span_features",
+    "span_row",
 ]
