@@ -51,8 +51,8 @@ class _SpanCounter:
     then BPE-encodes each piece on its own. Some positions start a piece whatever text comes
     before them; call them anchors:
 
-    - a space after an ASCII letter: no piece holds a letter followed by a space (a piece with
-      letters is a letter run, a contraction, or one non-letter and a letter run);
+    - an ASCII non-letter after an ASCII letter: a piece that holds a letter is a letter run, a
+      contraction (``'s``) or one non-letter and a letter run, so it ends where the letters do;
     - a non-space ASCII character after a line break: no piece holds a line break followed by
       anything but more whitespace.
 
@@ -79,7 +79,9 @@ class _SpanCounter:
             np.cumsum(width, out=char_bytes[1:])
         before, at = codes[:-1], codes[1:]
         folded = before | 0x20  # ASCII upper case to lower case
-        after_letter = (folded >= ord("a")) & (folded <= ord("z")) & (at == ord(" "))
+        letter_before = (folded >= ord("a")) & (folded <= ord("z"))
+        folded = at | 0x20
+        after_letter = letter_before & (at < 0x80) & ((folded < ord("a")) | (folded > ord("z")))
         after_break = (before == ord("\n")) & (at > ord(" ")) & (at < 0x7F)
         anchors = np.flatnonzero(after_letter | after_break) + 1
         # Anchors start a piece of the whole text, so each is the start of some token.
