@@ -84,17 +84,29 @@ class TermIds:
 
     def of(self, words: list[str]) -> np.ndarray:
         word_ids = self._word_ids
-        for word in set(words).difference(word_ids):
-            term = self._term(word)
-            if term is None:
-                word_ids[word] = -1
-                continue
-            tid = self._term_ids.get(term)
-            if tid is None:
-                tid = self._term_ids[term] = len(self.terms)
-                self.terms.append(term)
-            word_ids[word] = tid
-        return np.fromiter(map(word_ids.__getitem__, words), dtype=np.int64, count=len(words))
+        # Known words are looked up in C; -2 marks the few seen for the first time.
+        out = np.fromiter(
+            map(word_ids.get, words, itertools.repeat(-2)), dtype=np.int64, count=len(words)
+        )
+        unknown = np.flatnonzero(out == -2)
+        if len(unknown):
+            for k in unknown.tolist():
+                word = words[k]
+                tid = word_ids.get(word)
+                if tid is None:
+                    tid = word_ids[word] = self._id(word)
+                out[k] = tid
+        return out
+
+    def _id(self, word: str) -> int:
+        term = self._term(word)
+        if term is None:
+            return -1
+        tid = self._term_ids.get(term)
+        if tid is None:
+            tid = self._term_ids[term] = len(self.terms)
+            self.terms.append(term)
+        return tid
 
 
 def byte_offsets(text: str, offsets: Sequence[int]) -> list[int]:
