@@ -37,6 +37,15 @@ def _token_bytes(enc: tiktoken.Encoding) -> np.ndarray:
     return lengths
 
 
+def _encode_array(enc: tiktoken.Encoding, text: str) -> np.ndarray:
+    """``encode_ordinary`` as an array; tiktoken >= 0.8 fills one without building a list."""
+    to_numpy = getattr(enc, "encode_to_numpy", None)
+    if to_numpy is None:
+        return np.array(enc.encode_ordinary(text), dtype=np.int64)
+    # No special token allowed and none refused: every character is ordinary text.
+    return to_numpy(text, disallowed_special=())
+
+
 # Head/tail strings are a word or two and repeat across documents (Zipf), so their counts are
 # cached; longer strings rarely repeat. Past the limit the cache is dropped rather than grown,
 # so a long-running process stays bounded.
@@ -66,7 +75,7 @@ class _SpanCounter:
         self.text = text
         self._small = chunker._count_small
         enc = chunker._enc
-        tokens = np.array(enc.encode_ordinary(text), dtype=np.int64)
+        tokens = _encode_array(enc, text)
         widths = _token_bytes(enc)[tokens]
         token_starts = np.cumsum(widths) - widths
         if text.isascii():
