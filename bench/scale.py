@@ -4,6 +4,7 @@
     python bench/scale.py run [--sizes 200k,1m] [--queries 1000]
     python bench/scale.py smoke --workdir DIR  # tiny generated corpus, seconds (CI runs this)
     python bench/scale.py profile [--corpus DIR] [--every 10]  # cProfile of each build stage
+    python bench/scale.py compare INDEX_A INDEX_B  # are two builds byte-identical?
 
 Every measured phase runs in its own subprocess so that time and peak memory (VmHWM) belong to
 that phase alone. Results go to ``bench/out/scale.json`` and ``bench/out/scale.md``.
@@ -499,6 +500,33 @@ def profile_build(corpus: Path, every: int, top: int) -> str:
     return out.getvalue()
 
 
+def compare_indexes(a: Path, b: Path) -> list[str]:
+    """Files of the live generations of two index folders that differ; ``meta.json`` is compared
+    without its build time, ``files.json`` (file mtimes) as parsed JSON without the mtimes."""
+
+    def live(index_dir: Path) -> Path:
+        return index_dir / (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+
+    def content(path: Path) -> object:
+        data = path.read_bytes()
+        if path.name == "meta.json":
+            meta = json.loads(data)
+            meta["stats"].pop("built_at", None)
+            return meta
+        if path.name == "files.json":
+            files = json.loads(data)
+            return {k: {s: [v[0], v[2]] for s, v in files[k].items()} for k in files}
+        return data
+
+    ga, gb = live(a), live(b)
+    names = sorted({p.name for p in ga.iterdir()} | {p.name for p in gb.iterdir()})
+    return [
+        n
+        for n in names
+        if not (ga / n).exists() or not (gb / n).exists() or content(ga / n) != content(gb / n)
+    ]
+
+
 def run_phase(name: str, *args: str) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "phase", name, *args]
     t0 = time.perf_counter()
@@ -625,6 +653,9 @@ def main(argv: list[str] | None = None) -> int:
     prof.add_argument("--corpus", type=Path, default=DATA / "corpus-200k")
     prof.add_argument("--every", type=int, default=10, help="profile every n-th file")
     prof.add_argument("--top", type=int, default=15, help="functions listed per stage")
+    cmp = sub.add_parser("compare", help="byte-compare two built indexes (exit 1 if they differ)")
+    cmp.add_argument("index_a", type=Path)
+    cmp.add_argument("index_b", type=Path)
     phase = sub.add_parser("phase")
     phase.add_argument("name")
     phase.add_argument("args", nargs="*")
@@ -659,6 +690,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "report":
         print(write_report())
         return 0
+
+    if args.cmd == "compare":
+        differ = compare_indexes(args.index_a, args.index_b)
+        print("identical" if not differ else "different: " + ", ".join(differ))
+        return 1 if differ else 0
 
     if args.cmd == "profile":
         print(profile_build(args.corpus, args.every, args.top))
