@@ -50,7 +50,7 @@ def _encode_array(enc: tiktoken.Encoding, text: str) -> np.ndarray:
 # cached; longer strings rarely repeat. Past the limit the cache is dropped rather than grown,
 # so a long-running process stays bounded.
 _SMALL_CACHE_CHARS = 48
-_SMALL_CACHE_LIMIT = 1 << 20
+_SMALL_CACHE_LIMIT = 1 << 17  # ~20 MB at most, also in a long-running bot
 
 
 class _SpanCounter:
