@@ -3,6 +3,8 @@
     python bench/scale.py prepare            # Debian docs -> bench/data/real, scaled corpora
     python bench/scale.py run [--sizes 200k,1m] [--queries 1000]
     python bench/scale.py smoke --workdir DIR  # tiny generated corpus, seconds (CI runs this)
+    python bench/scale.py profile [--corpus DIR] [--every 10]  # cProfile of each build stage
+    python bench/scale.py compare INDEX_A INDEX_B  # are two builds byte-identical?
 
 Every measured phase runs in its own subprocess so that time and peak memory (VmHWM) belong to
 that phase alone. Results go to ``bench/out/scale.json`` and ``bench/out/scale.md``.
@@ -454,6 +456,77 @@ def phase_naive(index_dir: Path, queries_file: Path, top_file: Path) -> dict:
     }
 
 
+def profile_build(corpus: Path, every: int, top: int) -> str:
+    """cProfile of each stage of the per-file build work (read, chunk, terms), run serially in
+    this process on every ``every``-th file, so the numbers are not spread over a worker pool."""
+    import cProfile
+    import io
+    import pstats
+
+    from bot.analyze import Analyzer
+    from bot.chunk import Chunker
+    from bot.index.build import TermIds, analyse_document
+    from bot.ingest import UnreadableFile, read_document, scan_corpus
+
+    opts = _options()
+    chunker = Chunker(opts.chunk_tokens, opts.chunk_overlap)
+    ids = TermIds(Analyzer())
+    stages = {name: cProfile.Profile() for name in ("read", "chunk", "terms")}
+    cpu = dict.fromkeys(stages, 0.0)
+    files = scan_corpus(corpus)[::every]
+
+    def timed(name, fn, *args):
+        t0 = time.process_time()
+        stages[name].enable()
+        try:
+            return fn(*args)
+        finally:
+            stages[name].disable()
+            cpu[name] += time.process_time() - t0
+
+    for f in files:
+        try:
+            doc = timed("read", read_document, f)
+        except UnreadableFile:
+            continue
+        plan = timed("chunk", chunker.plan, doc)
+        timed("terms", analyse_document, doc, plan, ids, opts.bm25.include_headings)
+    out = io.StringIO()
+    out.write(f"{len(files)} files of {corpus}; CPU s (profiled) per stage: ")
+    out.write(", ".join(f"{k} {v:.2f}" for k, v in cpu.items()) + "\n")
+    for name, prof in stages.items():
+        out.write(f"\n== {name} ==\n")
+        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+def compare_indexes(a: Path, b: Path) -> list[str]:
+    """Files of the live generations of two index folders that differ; ``meta.json`` is compared
+    without its build time, ``files.json`` (file mtimes) as parsed JSON without the mtimes."""
+
+    def live(index_dir: Path) -> Path:
+        return index_dir / (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+
+    def content(path: Path) -> object:
+        data = path.read_bytes()
+        if path.name == "meta.json":
+            meta = json.loads(data)
+            meta["stats"].pop("built_at", None)
+            return meta
+        if path.name == "files.json":
+            files = json.loads(data)
+            return {k: {s: [v[0], v[2]] for s, v in files[k].items()} for k in files}
+        return data
+
+    ga, gb = live(a), live(b)
+    names = sorted({p.name for p in ga.iterdir()} | {p.name for p in gb.iterdir()})
+    return [
+        n
+        for n in names
+        if not (ga / n).exists() or not (gb / n).exists() or content(ga / n) != content(gb / n)
+    ]
+
+
 def run_phase(name: str, *args: str) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "phase", name, *args]
     t0 = time.perf_counter()
@@ -576,6 +649,13 @@ def main(argv: list[str] | None = None) -> int:
     smoke = sub.add_parser("smoke")
     smoke.add_argument("--workdir", type=Path, required=True)
     smoke.add_argument("--queries", type=int, default=50)
+    prof = sub.add_parser("profile", help="cProfile of each build stage, serially, on a sample")
+    prof.add_argument("--corpus", type=Path, default=DATA / "corpus-200k")
+    prof.add_argument("--every", type=int, default=10, help="profile every n-th file")
+    prof.add_argument("--top", type=int, default=15, help="functions listed per stage")
+    cmp = sub.add_parser("compare", help="byte-compare two built indexes (exit 1 if they differ)")
+    cmp.add_argument("index_a", type=Path)
+    cmp.add_argument("index_b", type=Path)
     phase = sub.add_parser("phase")
     phase.add_argument("name")
     phase.add_argument("args", nargs="*")
@@ -609,6 +689,15 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.cmd == "report":
         print(write_report())
+        return 0
+
+    if args.cmd == "compare":
+        differ = compare_indexes(args.index_a, args.index_b)
+        print("identical" if not differ else "different: " + ", ".join(differ))
+        return 1 if differ else 0
+
+    if args.cmd == "profile":
+        print(profile_build(args.corpus, args.every, args.top))
         return 0
 
     real = fetch_real()

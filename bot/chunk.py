@@ -8,8 +8,10 @@ either side. Offsets are exact: ``chunk.text == doc.text[chunk.start:chunk.end]`
 from __future__ import annotations
 
 import functools
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
 
+import numpy as np
 import tiktoken
 
 from bot.models import Chunk, Document
@@ -25,6 +27,135 @@ def encoding() -> tiktoken.Encoding:
     return tiktoken.get_encoding(ENCODING_NAME)
 
 
+@functools.cache
+def _token_bytes(enc: tiktoken.Encoding) -> np.ndarray:
+    """UTF-8 length of every token id, so token offsets are a cumulative sum, not a decode."""
+    lengths = np.zeros(enc.max_token_value + 1, dtype=np.int64)
+    # The ranks table is private, but decoding 100k ids one by one takes far longer.
+    for token, rank in enc._mergeable_ranks.items():
+        lengths[rank] = len(token)
+    return lengths
+
+
+def _encode_array(enc: tiktoken.Encoding, text: str) -> np.ndarray:
+    """``encode_ordinary`` as an array; tiktoken >= 0.8 fills one without building a list."""
+    to_numpy = getattr(enc, "encode_to_numpy", None)
+    if to_numpy is None:
+        return np.array(enc.encode_ordinary(text), dtype=np.int64)
+    # No special token allowed and none refused: every character is ordinary text.
+    return to_numpy(text, disallowed_special=())
+
+
+# Head/tail strings are a word or two and repeat across documents (Zipf), so their counts are
+# cached; longer strings rarely repeat. Past the limit the cache is dropped rather than grown,
+# so a long-running process stays bounded.
+_SMALL_CACHE_CHARS = 48
+_SMALL_CACHE_LIMIT = 1 << 17  # ~20 MB at most, also in a long-running bot
+
+
+class _SpanCounter:
+    """Exact tiktoken count of any span of one text, from a single encoding of the whole text.
+
+    tiktoken splits text into pieces with a regex (no lookbehind, ``$`` only at the very end),
+    then BPE-encodes each piece on its own. Some positions start a piece whatever text comes
+    before them; call them anchors:
+
+    - an ASCII non-letter after an ASCII letter: a piece that holds a letter is a letter run, a
+      contraction (``'s``) or one non-letter and a letter run, so it ends where the letters do;
+    - a non-space ASCII character after a line break: no piece holds a line break followed by
+      anything but more whitespace.
+
+    From an anchor at or after a span's start to the last anchor inside it, the span encoded on
+    its own has exactly the whole text's pieces, hence its tokens; only the head before the first
+    anchor and the tail after the last one are encoded separately (short, and cached). Spans
+    without an anchor (one word, non-Latin script) are encoded whole.
+    """
+
+    def __init__(self, chunker: Chunker, text: str) -> None:
+        self.text = text
+        self._small = chunker._count_small
+        enc = chunker._enc
+        tokens = _encode_array(enc, text)
+        widths = _token_bytes(enc)[tokens]
+        token_starts = np.cumsum(widths) - widths
+        if text.isascii():
+            codes = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+            char_bytes = None
+        else:
+            codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+            width = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)
+            char_bytes = np.zeros(len(codes) + 1, dtype=np.int64)
+            np.cumsum(width, out=char_bytes[1:])
+        before, at = codes[:-1], codes[1:]
+        folded = before | 0x20  # ASCII upper case to lower case
+        letter_before = (folded >= ord("a")) & (folded <= ord("z"))
+        folded = at | 0x20
+        after_letter = letter_before & (at < 0x80) & ((folded < ord("a")) | (folded > ord("z")))
+        after_break = (before == ord("\n")) & (at > ord(" ")) & (at < 0x7F)
+        anchors = np.flatnonzero(after_letter | after_break) + 1
+        # Anchors start a piece of the whole text, so each is the start of some token.
+        at_bytes = anchors if char_bytes is None else char_bytes[anchors]
+        self.anchors = anchors
+        self.anchor_token = np.searchsorted(token_starts, at_bytes)
+        self._anchor_list: list[int] = anchors.tolist()
+        self._anchor_token_list: list[int] = self.anchor_token.tolist()
+
+    def counts(self, starts: np.ndarray, ends: np.ndarray) -> list[int]:
+        """``len(encode_ordinary(text[s:e]))`` for each span (``e > s``)."""
+        anchors = self.anchors
+        if not len(anchors):
+            text, small = self.text, self._small
+            return [small(text[s:e]) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
+        i = np.searchsorted(anchors, starts)
+        j = np.searchsorted(anchors, ends - 1, side="right") - 1
+        usable = i <= j
+        i = np.minimum(i, len(anchors) - 1)
+        j = np.maximum(j, 0)
+        middle = self.anchor_token[j] - self.anchor_token[i]
+        text, small = self.text, self._small
+        return [
+            (small(text[s:p]) if p > s else 0) + m + small(text[r:e]) if ok else small(text[s:e])
+            for s, e, p, r, m, ok in zip(
+                starts.tolist(),
+                ends.tolist(),
+                anchors[i].tolist(),
+                anchors[j].tolist(),
+                middle.tolist(),
+                usable.tolist(),
+                strict=True,
+            )
+        ]
+
+    def count(self, s: int, e: int) -> int:
+        """``len(encode_ordinary(text[s:e]))`` for one span (``e > s``)."""
+        anchors = self._anchor_list
+        i = bisect_left(anchors, s)
+        j = bisect_right(anchors, e - 1) - 1
+        if i > j:
+            return self._small(self.text[s:e])
+        p, r = anchors[i], anchors[j]
+        tokens = self._anchor_token_list
+        head = self._small(self.text[s:p]) if p > s else 0
+        return head + tokens[j] - tokens[i] + self._small(self.text[r:e])
+
+
+@dataclass(slots=True)
+class ChunkPlan:
+    """A document's chunks as offsets, plus the sentence units each chunk is made of.
+
+    ``units`` are the (start, end) spans the chunker packed (sentences, or pieces of an
+    over-long one); chunk ``k`` is units ``first[k]..last[k]`` and the whitespace between them.
+    """
+
+    units: list[tuple[int, int]]
+    first: list[int]
+    last: list[int]
+    starts: list[int]
+    ends: list[int]
+    tokens: list[int]
+    sections: list[str | None]
+
+
 class Chunker:
     def __init__(self, max_tokens: int = 200, overlap_tokens: int = 40):
         if max_tokens < 1:
@@ -35,6 +166,7 @@ class Chunker:
         self.overlap_tokens = min(overlap_tokens, max_tokens - 1)
         self._enc = encoding()
         self._gap_cost: dict[str, int] = {}
+        self._small_cost: dict[str, int] = {}
 
     def config(self) -> dict[str, object]:
         """What a persisted index must match to be reused."""
@@ -48,34 +180,68 @@ class Chunker:
     def count_tokens(self, text: str) -> int:
         return len(self._enc.encode_ordinary(text))
 
+    def _count_small(self, text: str) -> int:
+        n = self._small_cost.get(text)
+        if n is None:
+            n = len(self._enc.encode_ordinary(text))
+            if len(text) <= _SMALL_CACHE_CHARS:
+                if len(self._small_cost) >= _SMALL_CACHE_LIMIT:
+                    self._small_cost.clear()
+                self._small_cost[text] = n
+        return n
+
     # -- chunking ---------------------------------------------------------------------------
     def chunk(self, doc: Document) -> list[Chunk]:
-        chunks: list[Chunk] = []
-        for start, end, section in _section_ranges(doc):
-            for s, e, n in self._chunk_range(doc.text, start, end):
-                chunks.append(
-                    Chunk(
-                        id=len(chunks),
-                        source=doc.source,
-                        section=section,
-                        start=s,
-                        end=e,
-                        line=doc.line_of(s),
-                        text=doc.text[s:e],
-                        n_tokens=n,
-                    )
-                )
-        return chunks
+        plan = self.plan(doc)
+        text = doc.text
+        return [
+            Chunk(
+                id=k,
+                source=doc.source,
+                section=section,
+                start=s,
+                end=e,
+                line=doc.line_of(s),
+                text=text[s:e],
+                n_tokens=n,
+            )
+            for k, (s, e, n, section) in enumerate(
+                zip(plan.starts, plan.ends, plan.tokens, plan.sections, strict=True)
+            )
+        ]
 
-    def _units(self, text: str, start: int, end: int) -> tuple[list[tuple[int, int]], list[int]]:
+    def plan(self, doc: Document) -> ChunkPlan:
+        """The chunks of ``doc`` as offsets; ``chunk`` builds Chunk objects from this."""
+        plan = ChunkPlan([], [], [], [], [], [], [])
+        text = doc.text
+        ranges = [(r, split_sentences(text, r[0], r[1])) for r in _section_ranges(doc)]
+        ranges = [(r, spans) for r, spans in ranges if spans]
+        if not ranges:
+            return plan
+        counter = _SpanCounter(self, text)
+        # One vectorised count for every sentence of the document.
+        bounds = np.array([span for _, spans in ranges for span in spans], dtype=np.int64)
+        all_counts = counter.counts(bounds[:, 0], bounds[:, 1])
+        done = 0
+        for (_, _, section), sentences in ranges:
+            counts = all_counts[done : done + len(sentences)]
+            done += len(sentences)
+            spans, counts = self._units(counter, sentences, counts)
+            base = len(plan.units)
+            plan.units.extend(spans)
+            for i, j, s, e, n in self._chunk_range(counter, spans, counts):
+                plan.first.append(base + i)
+                plan.last.append(base + j)
+                plan.starts.append(s)
+                plan.ends.append(e)
+                plan.tokens.append(n)
+                plan.sections.append(section)
+        return plan
+
+    def _units(
+        self, counter: _SpanCounter, spans: list[tuple[int, int]], counts: list[int]
+    ) -> tuple[list[tuple[int, int]], list[int]]:
         """Sentence spans with their token counts; over-budget sentences are pre-split."""
-        spans = split_sentences(text, start, end)
-        if not spans:
-            return [], []
-        # A plain loop: encode_ordinary_batch starts a thread pool per call, which costs far more
-        # than it saves on sentence-sized strings.
-        encode = self._enc.encode_ordinary
-        counts = [len(encode(text[s:e])) for s, e in spans]
         if max(counts) <= self.max_tokens:
             return spans, counts
         out_spans: list[tuple[int, int]] = []
@@ -85,7 +251,7 @@ class Chunker:
                 out_spans.append(span)
                 out_counts.append(n)
             else:
-                for piece in self._split_long(text, *span):
+                for piece in self._split_long(counter, *span):
                     out_spans.append(piece[:2])
                     out_counts.append(piece[2])
         return out_spans, out_counts
@@ -99,14 +265,17 @@ class Chunker:
             n = self._gap_cost[text] = cost
         return n
 
-    def _chunk_range(self, text: str, start: int, end: int) -> list[tuple[int, int, int]]:
-        spans, counts = self._units(text, start, end)
+    def _chunk_range(
+        self, counter: _SpanCounter, spans: list[tuple[int, int]], counts: list[int]
+    ) -> list[tuple[int, int, int, int, int]]:
+        """(first unit, last unit, start, end, exact tokens) of each chunk of one section."""
+        text = counter.text
         n = len(spans)
         if not n:
             return []
         # joins[j]: tokens the whitespace between sentences j-1 and j adds to a chunk.
         joins = [0] + [self._gap(text[spans[j - 1][1] : spans[j][0]]) for j in range(1, n)]
-        out: list[tuple[int, int, int]] = []
+        out: list[tuple[int, int, int, int, int]] = []
         i = 0
         while i < n:
             j, total = i, counts[i]
@@ -114,14 +283,14 @@ class Chunker:
                 j += 1
                 total += joins[j] + counts[j]
             s, e = spans[i][0], spans[j][1]
-            exact = self.count_tokens(text[s:e])
+            exact = counter.count(s, e) if j > i else counts[i]
             # Token counts are nearly additive; where a join tokenizes worse than estimated, give
             # back sentences until the exact count fits.
             while exact > self.max_tokens and j > i:
                 j -= 1
                 e = spans[j][1]
-                exact = self.count_tokens(text[s:e])
-            out.append((s, e, exact))
+                exact = counter.count(s, e) if j > i else counts[i]
+            out.append((i, j, s, e, exact))
             if j + 1 >= n:
                 break
             i = self._next_start(i, j, counts, joins)
@@ -143,13 +312,14 @@ class Chunker:
             k += 1
         return k
 
-    def _split_long(self, text: str, s: int, e: int) -> list[tuple[int, int, int]]:
+    def _split_long(self, counter: _SpanCounter, s: int, e: int) -> list[tuple[int, int, int]]:
         """Cut one over-budget sentence into pieces within budget, preferably at spaces.
 
         Cut points come from the token offsets of the whole sentence, then each piece is counted
         exactly and shrunk if re-tokenizing it on its own came out longer.
         """
         enc = self._enc
+        text = counter.text
         base = s
         _, offsets = enc.decode_with_offsets(enc.encode_ordinary(text[s:e]))
         pieces: list[tuple[int, int, int]] = []
@@ -161,12 +331,12 @@ class Chunker:
                 if space > s + (cut - s) // 2:
                     cut = space
             piece_end = _rstrip(text, s, cut)
-            n = self.count_tokens(text[s:piece_end])
+            n = counter.count(s, piece_end)
             # A piece of one character may still exceed a tiny budget; it cannot be cut further.
             while n > self.max_tokens and piece_end - s > 1:
                 cut = s + max(1, (cut - s) * 9 // 10)
                 piece_end = _rstrip(text, s, cut)
-                n = self.count_tokens(text[s:piece_end])
+                n = counter.count(s, piece_end)
             pieces.append((s, piece_end, n))
             s = cut
             while s < e and text[s].isspace():

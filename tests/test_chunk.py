@@ -1,11 +1,12 @@
 import itertools
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.chunk import Chunker, encoding
+from bot.chunk import Chunker, _SpanCounter, encoding
 from bot.ingest import CorpusFile, read_document
 from bot.ingest.headings import plain_text_headings
 from bot.models import Document, Heading
@@ -229,3 +230,61 @@ def test_offsets_invariants_on_random_documents(doc, max_tokens, overlap):
     for i, ch in enumerate(doc.text):
         if not ch.isspace() and i not in gaps:
             assert covered[i], (i, doc.text[max(0, i - 10) : i + 10])
+
+
+# --- the span counter: counts from one encoding of the whole text ---------------------------
+
+# Text built from the characters that decide tiktoken's piece boundaries: letters (ASCII and
+# not), digits, apostrophes (contractions), punctuation, spaces, tabs and line breaks.
+_tokenizer_text = st.lists(
+    st.one_of(
+        st.sampled_from(list("aZq9 \n\t.',’!-(\"")),
+        st.sampled_from(["'s", "'ll", " \n", "\n\n", "  ", "<|endoftext|>", "é", "日本", "\u00a0"]),
+        _chars,
+    ),
+    min_size=1,
+    max_size=80,
+).map("".join)
+
+
+@st.composite
+def text_and_spans(draw):
+    pieces = draw(st.lists(_tokenizer_text, min_size=1, max_size=12))
+    text = "".join(pieces)
+    spans = draw(
+        st.lists(
+            st.tuples(st.integers(0, len(text) - 1), st.integers(1, len(text))).filter(
+                lambda se: se[0] < se[1]
+            ),
+            min_size=1,
+            max_size=20,
+        )
+    )
+    return text, spans
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text_and_spans())
+def test_span_counter_equals_encoding_each_span(case):
+    text, spans = case
+    chunker = Chunker()
+    counter = _SpanCounter(chunker, text)
+    want = [chunker.count_tokens(text[s:e]) for s, e in spans]
+    assert [counter.count(s, e) for s, e in spans] == want
+    starts = np.array([s for s, _ in spans], dtype=np.int64)
+    ends = np.array([e for _, e in spans], dtype=np.int64)
+    assert counter.counts(starts, ends) == want
+
+
+def test_span_counter_on_real_text_every_sentence_and_window():
+    doc = seed_doc()
+    chunker = Chunker()
+    counter = _SpanCounter(chunker, doc.text)
+    spans = split_sentences(doc.text)
+    spans += [(s, e) for (s, _), (_, e) in itertools.pairwise(spans)]  # two-sentence windows
+    spans += [(i, min(len(doc.text), i + 301)) for i in range(0, len(doc.text), 37)]
+    starts = np.array([s for s, _ in spans], dtype=np.int64)
+    ends = np.array([e for _, e in spans], dtype=np.int64)
+    want = [chunker.count_tokens(doc.text[s:e]) for s, e in spans]
+    assert counter.counts(starts, ends) == want
+    assert [counter.count(s, e) for s, e in spans] == want

@@ -44,10 +44,13 @@ class LuceneBM25(rank_bm25.BM25Okapi):
 
 def idf_array(doc_freq: np.ndarray, total: int) -> np.ndarray:
     """``idf`` per term, computed with ``math.log`` so it equals the reference bit for bit
-    (numpy's vectorised log may differ in the last place)."""
-    return np.fromiter(
-        (idf(int(n), total) for n in doc_freq), dtype=np.float64, count=len(doc_freq)
+    (numpy's vectorised log may differ in the last place). Document frequencies repeat (most
+    terms are rare), so each distinct one is computed once."""
+    values, inverse = np.unique(np.asarray(doc_freq), return_inverse=True)
+    per_value = np.fromiter(
+        (idf(n, total) for n in values.tolist()), dtype=np.float64, count=len(values)
     )
+    return per_value[inverse.reshape(-1)]
 
 
 def avg_length(lengths: np.ndarray) -> float:

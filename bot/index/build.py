@@ -7,19 +7,19 @@ it runs in a pool of worker processes when there are many files to read and more
 from __future__ import annotations
 
 import hashlib
+import itertools
 import multiprocessing
 import os
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from bot.analyze import WORD_PATTERN, Analyzer
-from bot.chunk import Chunker
+from bot.chunk import Chunker, ChunkPlan
 from bot.ingest import CorpusFile, UnreadableFile, read_document
-from bot.models import Chunk, Document, Heading
+from bot.models import Document, Heading
 
 # Below this many files to read, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 32
@@ -40,7 +40,7 @@ class AnalysedDoc:
     # document's text), 1-based line, tiktoken tokens, number of BM25 terms.
     chunks: np.ndarray  # int64, shape (n_chunks, 7)
     sections: list[str | None]
-    terms: list[str]  # the document's own vocabulary, sorted
+    terms: list[str]  # the document's own vocabulary (``post_term`` indexes it)
     post_chunk: np.ndarray  # int32: chunk index within the document
     post_term: np.ndarray  # int32: index into ``terms``
     post_tf: np.ndarray  # int32
@@ -68,88 +68,136 @@ class Failed:
 Outcome = AnalysedDoc | Unchanged | Failed
 
 
-class TermCounter:
-    """Counts a text's analysed terms; equal to ``Counter(analyzer.terms(text))``, but each
-    distinct surface word is analysed once and the per-word loops run in C (``findall``,
-    ``Counter`` over ``map``), which matters at tens of millions of words."""
+class TermIds:
+    """Surface words to term ids, each distinct surface word analysed once per process.
+
+    Ids are this process's own (first seen, first numbered); a document's postings are stored
+    against its own vocabulary list, so ids never leave the process. Equal to
+    ``analyzer.term`` word by word, with -1 for a stop word.
+    """
 
     def __init__(self, analyzer: Analyzer) -> None:
         self._term = analyzer.term
-        self._cache: dict[str, str] = {}  # surface word -> term, "" for a stop word
+        self._word_ids: dict[str, int] = {}
+        self._term_ids: dict[str, int] = {}
+        self.terms: list[str] = []
 
-    def count(self, text: str) -> Counter[str]:
-        cache = self._cache
-        # findall on the analyzer's own pattern is ~40% faster than iterating matches, and it
-        # sees exactly the words ``Analyzer.terms`` sees.
-        found = WORD_PATTERN.findall(text)
-        for word in set(found).difference(cache):
-            cache[word] = self._term(word) or ""
-        counts = Counter(map(cache.__getitem__, found))
-        counts.pop("", None)
-        return counts
+    def of(self, words: list[str]) -> np.ndarray:
+        word_ids = self._word_ids
+        # Known words are looked up in C; -2 marks the few seen for the first time.
+        out = np.fromiter(
+            map(word_ids.get, words, itertools.repeat(-2)), dtype=np.int64, count=len(words)
+        )
+        unknown = np.flatnonzero(out == -2)
+        if len(unknown):
+            for k in unknown.tolist():
+                word = words[k]
+                tid = word_ids.get(word)
+                if tid is None:
+                    tid = word_ids[word] = self._id(word)
+                out[k] = tid
+        return out
+
+    def _id(self, word: str) -> int:
+        term = self._term(word)
+        if term is None:
+            return -1
+        tid = self._term_ids.get(term)
+        if tid is None:
+            tid = self._term_ids[term] = len(self.terms)
+            self.terms.append(term)
+        return tid
 
 
 def byte_offsets(text: str, offsets: Sequence[int]) -> list[int]:
     """UTF-8 byte offset of each character offset, so a chunk can be decoded on its own."""
     if text.isascii():
         return list(offsets)
-    out: dict[int, int] = {}
-    pos = nbytes = 0
-    for off in sorted(set(offsets)):
-        nbytes += len(text[pos:off].encode("utf-8"))
-        pos = off
-        out[off] = nbytes
-    return [out[o] for o in offsets]
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    width = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)
+    before = np.zeros(len(codes) + 1, dtype=np.int64)
+    np.cumsum(width, out=before[1:])
+    return before[np.asarray(offsets, dtype=np.int64)].tolist()
 
 
 def analyse_document(
-    doc: Document, chunks: list[Chunk], counter: TermCounter, include_headings: bool
+    doc: Document, plan: ChunkPlan, ids: TermIds, include_headings: bool
 ) -> tuple[np.ndarray, list[str | None], list[str], np.ndarray, np.ndarray, np.ndarray]:
-    title_terms = counter.count(doc.title) if include_headings else Counter()
-    section_terms: dict[str, Counter[str]] = {}
-    keys: list[str] = []
-    tfs: list[int] = []
-    per_chunk: list[int] = []  # postings per chunk
-    lengths: list[int] = []  # terms per chunk (BM25 document length)
-    for c in chunks:
-        counts = counter.count(c.text)
-        if include_headings:
-            counts.update(title_terms)
-            if c.section:
-                sec = section_terms.get(c.section)
-                if sec is None:
-                    sec = section_terms[c.section] = counter.count(c.section)
-                counts.update(sec)
-        keys.extend(counts)
-        values = counts.values()
-        tfs.extend(values)
-        per_chunk.append(len(counts))
-        lengths.append(sum(values))
-    vocab = sorted(set(keys))
-    term_id = {t: i for i, t in enumerate(vocab)}
-    p_term = np.fromiter(map(term_id.__getitem__, keys), dtype=np.int32, count=len(keys))
-    p_chunk = np.repeat(np.arange(len(chunks), dtype=np.int32), per_chunk)
-    starts = [c.start for c in chunks]
-    ends = [c.end for c in chunks]
-    table = np.array(
-        [
-            starts,
-            ends,
-            byte_offsets(doc.text, starts),
-            byte_offsets(doc.text, ends),
-            [c.line for c in chunks],
-            [c.n_tokens for c in chunks],
-            lengths,
-        ],
-        dtype=np.int64,
-    ).T.reshape(len(chunks), 7)
+    """Chunk table, sections, vocabulary and postings (chunk, term, tf) of one document.
+
+    Each chunk's terms are counted as ``Counter(analyzer.terms(...))`` of its title, section and
+    text would count them, but words are found once per sentence unit rather than once per
+    (overlapping) chunk, and counted with one sort over the whole document.
+    """
+    text = doc.text
+    n = len(plan.starts)
+    findall = WORD_PATTERN.findall
+    # Units are separated by whitespace, which no word crosses, so a chunk's words are its
+    # units' words in order; where a cut fell inside a word (an over-long sentence split with no
+    # space to cut at) the chunk is searched on its own.
+    per_unit = [findall(text, s, e) for s, e in plan.units]
+    bounds = np.zeros(len(per_unit) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, per_unit), dtype=np.int64, count=len(per_unit)), out=bounds[1:])
+    words: list[str] = list(itertools.chain.from_iterable(per_unit))
+    first = np.array(plan.first, dtype=np.int64)
+    last = np.array(plan.last, dtype=np.int64)
+    lo, hi = bounds[first], bounds[last + 1]
+    unit_starts = np.array([u[0] for u in plan.units], dtype=np.int64)
+    unit_ends = np.array([u[1] for u in plan.units], dtype=np.int64)
+    touching = np.zeros(len(plan.units) + 1, dtype=np.int64)
+    np.cumsum(unit_starts[1:] <= unit_ends[:-1], out=touching[2:])
+    for k in np.flatnonzero(touching[last + 1] - touching[first + 1]).tolist():
+        extra = findall(text, plan.starts[k], plan.ends[k])
+        lo[k], hi[k] = len(words), len(words) + len(extra)
+        words.extend(extra)
+    word_ids = ids.of(words)
+    sizes = hi - lo
+    total = int(sizes.sum())
+    offset = np.repeat(lo - (np.cumsum(sizes) - sizes), sizes)
+    parts_term = [word_ids[offset + np.arange(total, dtype=np.int64)]]
+    parts_chunk = [np.repeat(np.arange(n, dtype=np.int64), sizes)]
+    if include_headings:
+        title = ids.of(findall(doc.title))
+        if len(title):
+            parts_term.append(np.tile(title, n))
+            parts_chunk.append(np.repeat(np.arange(n, dtype=np.int64), len(title)))
+        section_ids: dict[str, np.ndarray] = {}
+        for k, section in enumerate(plan.sections):
+            if not section:
+                continue
+            sec = section_ids.get(section)
+            if sec is None:
+                sec = section_ids[section] = ids.of(findall(section))
+            if len(sec):
+                parts_term.append(sec)
+                parts_chunk.append(np.full(len(sec), k, dtype=np.int64))
+    term_of = np.concatenate(parts_term)
+    chunk_of = np.concatenate(parts_chunk)
+    kept = term_of >= 0
+    term_of, chunk_of = term_of[kept], chunk_of[kept]
+    width = max(1, len(ids.terms))
+    keys, tfs = np.unique(chunk_of * width + term_of, return_counts=True)
+    global_terms, p_term = np.unique(keys % width, return_inverse=True)
+    vocab = [ids.terms[t] for t in global_terms.tolist()]
+    lengths = np.bincount(chunk_of, minlength=n)
+    starts = np.array(plan.starts, dtype=np.int64)
+    ends = np.array(plan.ends, dtype=np.int64)
+    line_starts = np.array(doc.line_starts or (0,), dtype=np.int64)
+    table = np.empty((n, 7), dtype=np.int64)
+    table[:, 0] = starts
+    table[:, 1] = ends
+    table[:, 2] = byte_offsets(text, plan.starts)
+    table[:, 3] = byte_offsets(text, plan.ends)
+    table[:, 4] = np.searchsorted(line_starts, starts, side="right")  # Document.line_of
+    table[:, 5] = plan.tokens
+    table[:, 6] = lengths
     return (
         table,
-        [c.section for c in chunks],
+        list(plan.sections),
         vocab,
-        p_chunk,
-        p_term,
-        np.array(tfs, dtype=np.int32),
+        (keys // width).astype(np.int32),
+        p_term.astype(np.int32),
+        tfs.astype(np.int32),
     )
 
 
@@ -165,7 +213,7 @@ def chunk_terms(
 class _Worker:
     def __init__(self, chunker: Chunker, analyzer: Analyzer, include_headings: bool) -> None:
         self.chunker = chunker
-        self.counter = TermCounter(analyzer)
+        self.ids = TermIds(analyzer)
         self.include_headings = include_headings
 
     def __call__(self, job: tuple[CorpusFile, str | None]) -> Outcome:
@@ -183,10 +231,10 @@ class _Worker:
         except UnreadableFile as exc:
             return Failed(file.source, file.size, file.mtime_ns, exc.reason)
         t1 = time.process_time()
-        chunks = self.chunker.chunk(doc)
+        plan = self.chunker.plan(doc)
         t2 = time.process_time()
         table, sections, vocab, p_chunk, p_term, p_tf = analyse_document(
-            doc, chunks, self.counter, self.include_headings
+            doc, plan, self.ids, self.include_headings
         )
         t3 = time.process_time()
         return AnalysedDoc(

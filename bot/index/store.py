@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import json
 import mmap
 import os
@@ -606,9 +607,13 @@ class _NewDocs:
             self._texts = open(self.gen / "texts.spool", "wb")  # noqa: SIM115 - see close()
             self._meta = open(self.gen / "docmeta.spool", "wb")  # noqa: SIM115
         terms = self.terms
+        # Most of a document's terms are known already: look them all up in C, then number the
+        # new ones (a document's vocabulary has no duplicates).
         local = np.fromiter(
-            (terms.setdefault(t, len(terms)) for t in d.terms), dtype=np.int32, count=len(d.terms)
+            map(terms.get, d.terms, itertools.repeat(-1)), dtype=np.int32, count=len(d.terms)
         )
+        for k in np.flatnonzero(local < 0).tolist():
+            local[k] = terms.setdefault(d.terms[k], len(terms))
         sections = self.sections
         text = d.text.encode("utf-8")
         meta = json.dumps(

@@ -8,6 +8,7 @@ only coarsens sections, while a false one splits a paragraph's chunk and mislabe
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -31,6 +32,7 @@ _LINK_OR_HANDLE = re.compile(r"https?://|www\.|\.(?:com|org|net|gov|edu|io)/|@\w
 _NOT_A_HEADING_END = tuple(".,;:…-–—([{/\\")
 _OPENING_QUOTES = tuple("\"'“‘«„")
 _WORD = re.compile(r"[^\s]+")
+_ALNUM = re.compile(r"[^\W_]")
 _EDGE_PUNCT = "\"'“”‘’«»()[]{}¿¡*_"
 
 
@@ -52,21 +54,24 @@ def _title_case_ratio(words: list[str]) -> float:
     capitalised = 0
     for i, raw in enumerate(words):
         word = raw.strip(_EDGE_PUNCT)
-        if not word or not any(c.isalnum() for c in word):
+        # The first alphanumeric character; ``[^\W_]`` is exactly ``str.isalnum``.
+        first = _ALNUM.search(word)
+        if first is None:
             continue
         if i > 0 and word.lower() in _MINOR_WORDS:
             continue
         significant += 1
-        first = next(c for c in word if c.isalnum())
         # Digits and scripts without case (CJK, Arabic, ...) do not count against title case.
-        if not first.islower():
+        if not first.group().islower():
             capitalised += 1
     return capitalised / significant if significant else 0.0
 
 
 def looks_like_heading(line: str) -> bool:
     """Shape test for one stripped line, ignoring its neighbours."""
-    if not line or len(line) > _MAX_CHARS:
+    if not line or len(line) > _MAX_CHARS or line[0].islower():
+        # A lowercase start cannot carry a section number, so the body would start lowercase:
+        # the cheapest rejection of wrapped prose, tested before any regex.
         return False
     if line.endswith(_NOT_A_HEADING_END) or line.startswith(_OPENING_QUOTES):
         return False
@@ -78,8 +83,8 @@ def looks_like_heading(line: str) -> bool:
     words = _WORD.findall(body)
     if not words or len(words) > _MAX_WORDS:
         return False
-    letters = sum(c.isalpha() for c in body)
-    if letters < 2 or letters < 0.5 * sum(not c.isspace() for c in body):
+    letters = sum(map(str.isalpha, body))
+    if letters < 2 or letters < 0.5 * (len(body) - sum(map(str.isspace, body))):
         return False
     if body.endswith("?") and len(words) <= 10:
         return True  # "What is the CECOT?" - questions head FAQ-style sections
@@ -92,12 +97,20 @@ def looks_like_heading(line: str) -> bool:
 
 def plain_text_headings(text: str) -> tuple[Heading, ...]:
     """Headings of unmarked text: heading-shaped lines followed by a longer paragraph line."""
-    lines = [(s, e) for s, e in _lines(text)]
-    stripped = [text[s:e].strip() for s, e in lines]
+    raw = text.split("\n")  # the lines of ``_lines``, without their line breaks
+    stripped = [line.strip() for line in raw]
+    # Most lines fail the first cheap tests of ``looks_like_heading``; only the rest are tested.
+    candidates = [
+        i
+        for i, line in enumerate(stripped)
+        if line and len(line) <= _MAX_CHARS and not line[0].islower() and looks_like_heading(line)
+    ]
+    if not candidates:
+        return ()
+    line_starts = [0, *itertools.accumulate(len(line) + 1 for line in raw)]
     out: list[Heading] = []
-    for i, line in enumerate(stripped):
-        if not looks_like_heading(line):
-            continue
+    for i in candidates:
+        line = stripped[i]
         nxt = next((stripped[j] for j in range(i + 1, len(stripped)) if stripped[j]), "")
         if len(nxt) <= len(line) or len(_WORD.findall(nxt)) < 4:
             continue
@@ -108,9 +121,7 @@ def plain_text_headings(text: str) -> tuple[Heading, ...]:
             continue  # the line continues a wrapped sentence
         if prev and looks_like_heading(prev):
             continue  # the end of a run of short lines (an address, a table of contents)
-        s, e = lines[i]
-        lead = len(text[s:e]) - len(text[s:e].lstrip())
-        start = s + lead
+        start = line_starts[i] + len(raw[i]) - len(raw[i].lstrip())
         out.append(Heading(start, start + len(line), PLAIN_TEXT_LEVEL, line))
     return tuple(out)
 

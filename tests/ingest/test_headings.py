@@ -1,6 +1,9 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.ingest.headings import looks_like_heading, markdown_headings, plain_text_headings
+from bot.models import Heading
 
 PARAGRAPH = "This paragraph explains the topic in enough words to be a real paragraph line."
 
@@ -83,3 +86,59 @@ def test_markdown_setext_needs_a_one_line_paragraph():
 def test_markdown_hash_without_space_is_not_a_heading():
     assert markdown_headings("#hashtag\n#5 on the list\n") == ()
     assert [h.level for h in markdown_headings("###### Six\n####### Seven\n")] == [6]
+
+
+# --- plain_text_headings against a line-by-line reference -----------------------------------
+
+
+def _reference_plain_text_headings(text: str) -> tuple[Heading, ...]:
+    """The rules of ``plain_text_headings`` applied line by line, the slow obvious way."""
+    lines, pos = [], 0
+    for line in text.split("\n"):
+        lines.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    stripped = [text[s:e].strip() for s, e in lines]
+    out = []
+    for i, line in enumerate(stripped):
+        if not looks_like_heading(line):
+            continue
+        nxt = next((stripped[j] for j in range(i + 1, len(stripped)) if stripped[j]), "")
+        if len(nxt) <= len(line) or len(nxt.split()) < 4:
+            continue
+        if looks_like_heading(nxt) and not nxt.endswith((".", "!", "?", ":")):
+            continue
+        prev = stripped[i - 1] if i > 0 else ""
+        if prev and (prev.endswith((",", "-", "–", "(", "&")) or looks_like_heading(prev)):
+            continue
+        s, e = lines[i]
+        start = s + len(text[s:e]) - len(text[s:e].lstrip())
+        out.append(Heading(start, start + len(line), 2, line))
+    return tuple(out)
+
+
+_line = st.one_of(
+    st.sampled_from(
+        [
+            "Installation",
+            "  Frequently Asked Questions ",
+            "2.1 Scope and Purpose",
+            "What does it cover?",
+            "RESULTS",
+            "- Bullet Item",
+            "\u00a0Indented Title\t",
+            "",
+            "   ",
+            "Hello, World, Again",
+            PARAGRAPH,
+            "and a wrapped continuation of the previous sentence, going on.",
+        ]
+    ),
+    st.text(st.characters(blacklist_categories=("Cs",), max_codepoint=0x3000), max_size=40),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_line, max_size=14))
+def test_plain_text_headings_match_line_by_line_reference(lines):
+    text = "\n".join(lines)
+    assert plain_text_headings(text) == _reference_plain_text_headings(text)
