@@ -19,29 +19,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
-import re
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-SHARED = Path("/work/shared")
+from extract_speed import scale_queries  # the same queries the speed benchmark asks
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 SQUAD = SHARED / "eval/squad/dev-v1.1-public.json"
 SEED_CORPUS = SHARED / "seed"
 SEED_QUESTIONS = SHARED / "eval/seed/questions.jsonl"
-WORD = re.compile(r"[A-Za-z]{4,}")
-
-
-def scale_queries(index: Any, n: int, seed: int = 42) -> list[str]:
-    """Word queries drawn from random chunks, exactly as ``bench/scale.py`` draws them."""
-    rng = random.Random(seed)
-    out: list[str] = []
-    while len(out) < n and index.stats.chunks:
-        words = sorted(set(WORD.findall(index.chunk(rng.randrange(index.stats.chunks)).text)))
-        if words:
-            out.append(" ".join(rng.sample(words, min(len(words), rng.randint(1, 5)))))
-    return out
 
 
 def _record(engine: Any, set_name: str, question: str, captured: list) -> dict[str, Any]:
@@ -113,7 +101,7 @@ def dump(out: Path, index_dir: Path | None, n_scale: int) -> int:
                 chunk_tokens=200, chunk_overlap=40, min_confidence=0.0, answer_cache=0
             )
             engine = Engine.reader(t / "no-corpus", index_dir, options=scale)
-            for q in scale_queries(engine.index, n_scale):
+            for q in scale_queries(engine.index, n_scale, seed=42):
                 f.write(json.dumps(_record(engine, "docs", q, captured)) + "\n")
                 n += 1
     print(f"{n} answers written to {out}", file=sys.stderr)

@@ -34,7 +34,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OUT = HERE / "out"
-SQUAD = Path("/work/shared/eval/squad/dev-v1.1-public.json")
+SQUAD = ROOT.parent / "shared" / "eval" / "squad" / "dev-v1.1-public.json"
 WORD = re.compile(r"[A-Za-z]{4,}")
 
 
