@@ -28,6 +28,9 @@ from bot.evaluate.metrics import (
 )
 
 CURVE_STEPS = tuple(round(0.05 * i, 2) for i in range(21))
+# Sources shown per answer (``citebot ask``'s default): the engine retrieves
+# max(TOP_K, candidates) chunks, so training must ask the same way (``bot.evaluate.train``).
+TOP_K = 5
 Progress = Callable[[int, int], None]
 
 
@@ -79,6 +82,12 @@ def options_dict(options: Any) -> dict[str, Any]:
     return out
 
 
+def eval_articles(articles: Sequence[Article], out_of_corpus: Sequence[int]) -> list[Article]:
+    """The articles ``run_squad`` indexes: every one except those left out of the corpus."""
+    excluded = set(out_of_corpus)
+    return [a for a in articles if a.index not in excluded]
+
+
 def write_squad_corpus(articles: Sequence[Article], folder: Path) -> dict[int, tuple[str, list]]:
     """One text file per article, paragraphs separated by a blank line. Returns, per article
     index, its source name and each paragraph's (start, end) in the file's text."""
@@ -121,7 +130,7 @@ def ask_all(
     out = []
     for n, (q, in_corpus) in enumerate(questions):
         t0 = time.perf_counter()
-        a = engine.ask(q.question, top_k=5)
+        a = engine.ask(q.question, top_k=TOP_K)
         ms = (time.perf_counter() - t0) * 1000
         pred, sentence, em, f = _score_answer(q, a)
         g = gold(q)
@@ -237,7 +246,7 @@ def run_squad(
     with tempfile.TemporaryDirectory(prefix="citebot-eval-", dir=work_dir) as tmp:
         corpus, index_dir = Path(tmp) / "corpus", Path(tmp) / "index"
         corpus.mkdir()
-        layout = write_squad_corpus([a for a in articles if a.index not in excluded], corpus)
+        layout = write_squad_corpus(eval_articles(articles, out_of_corpus), corpus)
         engine = Engine.open(corpus, index_dir, options=options)
         chosen = set(asked) | excluded
         questions = [

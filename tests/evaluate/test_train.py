@@ -1,6 +1,7 @@
 import numpy as np
+import pytest
 
-from bot.evaluate.train import fit_listwise, fit_logistic, top1_accuracy
+from bot.evaluate.train import fit_listwise, fit_logistic, keep_threshold, top1_accuracy
 
 
 def test_listwise_fit_learns_which_feature_marks_the_gold_span():
@@ -28,3 +29,169 @@ def test_logistic_fit_separates_classes():
     p = 1 / (1 + np.exp(-(x @ w)))
     assert w[1] > 0
     assert ((p > 0.5) == (y == 1)).mean() > 0.8
+
+
+# --- the threshold train.py writes must mean in `citebot eval` what --keep-answered says ---
+
+_IN = [  # indexed article: (paragraph, question, answer)
+    (
+        "Port Varn is a fishing town on the northern coast of Lorimar.",
+        "Where is Port Varn?",
+        "Lorimar",
+    ),
+    (
+        "The harbour of Port Varn was dredged in 1887 by the council.",
+        "When was the harbour of Port Varn dredged?",
+        "1887",
+    ),
+    (
+        "The lighthouse of Port Varn was designed by Tomas Albrecht.",
+        "Who designed the lighthouse of Port Varn?",
+        "Tomas Albrecht",
+    ),
+    (
+        "The fish market of Port Varn opens at five in the morning.",
+        "When does the fish market of Port Varn open?",
+        "five in the morning",
+    ),
+    (
+        "The town hall of Port Varn was built from grey granite.",
+        "What was the town hall of Port Varn built from?",
+        "grey granite",
+    ),
+]
+_OUT = [  # left out of the index: its questions are the out-of-corpus probes
+    (
+        "The Keld pass crosses the Osterfell range at 2,140 metres.",
+        "How high is the Keld pass?",
+        "2,140 metres",
+    ),
+    (
+        "Smugglers used the Keld pass until 1923.",
+        "Until when did smugglers use the Keld pass?",
+        "1923",
+    ),
+    (
+        "The Keld hut sleeps twelve climbers.",
+        "How many climbers does the Keld hut sleep?",
+        "twelve",
+    ),
+    ("The road over the pass was paved in 1961.", "When was the road over the pass paved?", "1961"),
+    (
+        "Snow closes the Keld pass from November to May.",
+        "When is the Keld pass closed?",
+        "November to May",
+    ),
+    (
+        "The harbour of Eastwick was dredged in 1902.",
+        "When was the harbour of Eastwick dredged?",
+        "1902",
+    ),
+]
+_OTHER = [  # indexed but never asked, as the held-out articles are in the eval index
+    (
+        "Fishing towns on the northern coast dredged their harbours in the nineteenth century.",
+        "Which towns dredged their harbours?",
+        "Fishing towns",
+    ),
+    (
+        "A lighthouse was designed for every harbour of the coast by the council engineers.",
+        "Who designed the lighthouses?",
+        "the council engineers",
+    ),
+]
+
+
+def _article(title, rows, tag):
+    return {
+        "title": title,
+        "paragraphs": [
+            {
+                "context": text,
+                "qas": [
+                    {
+                        "id": f"{tag}{i}",
+                        "question": q,
+                        "answers": [{"text": a, "answer_start": text.index(a)}],
+                    }
+                ],
+            }
+            for i, (text, q, a) in enumerate(rows)
+        ],
+    }
+
+
+def test_trained_threshold_keeps_the_share_answered_in_eval(tmp_path, monkeypatch):
+    """train.py's confidence rows must be the ones `citebot eval FILE --articles IN
+    --out-of-corpus OUT` scores (the same index, with every other article in it, and the same
+    question path): then the threshold it writes keeps --keep-answered answered there. Rows from
+    an index of the IN articles alone give other confidences (other idfs, fewer chunks)."""
+    import argparse
+    import importlib
+    import json
+    import shutil
+
+    from bot.evaluate import command, train
+
+    conf_mod = importlib.import_module("bot.extract.confidence")
+    data = {
+        "version": "v1.1",
+        "data": [
+            _article("Port Varn", _IN, "i"),
+            _article("Keld pass", _OUT, "o"),
+            _article("Coast", _OTHER, "x"),
+        ],
+    }
+    squad = tmp_path / "squad.json"
+    squad.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "weights.json"
+    shutil.copy(train.WEIGHTS, out)
+    keep = 0.8
+    argv = [str(squad), "--articles", "0-1", "--confidence-in", "0", "--confidence-out", "1"]
+    argv += ["--confidence-only", "--keep-answered", str(keep), "--out", str(out)]
+    argv += ["--small-paragraphs", "2", "--dump", str(tmp_path / "rows.npz")]
+    monkeypatch.chdir(tmp_path)
+    assert train.main(argv) == 0
+    fitted = json.loads(out.read_text(encoding="utf-8"))
+    weights = tuple(fitted["confidence"].get(n, 0.0) for n in conf_mod.CONFIDENCE_FEATURES)
+    # The engine scores with the weights just written, as it would once they are installed.
+    monkeypatch.setattr(conf_mod, "confidence_weights", lambda path=None: weights)
+
+    p = argparse.ArgumentParser()
+    command.register(p.add_subparsers())
+    details = tmp_path / "details.jsonl"
+    args = p.parse_args(
+        ["eval", str(squad), "--articles", "0", "--out-of-corpus", "1", "--details", str(details)]
+    )
+    args.threshold = fitted["threshold"]
+    report = command.run(args)
+    assert report["answerable_in_corpus"] == len(_IN)
+    assert report["at_threshold"]["answered"] >= keep
+
+    # Row for row: the confidences of train's eval-index rows are eval's confidences.
+    rows = np.load(tmp_path / "rows.npz")
+    x, y, big = rows["x"], rows["y"], rows["eval_index"]
+    missing_in, missing_out = (int(n) for n in rows["missing"])
+    mine = {
+        label: sorted(
+            [round(conf_mod.confidence(tuple(f), weights), 4) for f in x[big & (y == label)]]
+            + [0.0] * (missing_in if label else missing_out)
+        )
+        for label in (1.0, 0.0)
+    }
+    results = [json.loads(line) for line in details.read_text(encoding="utf-8").splitlines()]
+    for label in (1.0, 0.0):
+        theirs = sorted(r["confidence"] for r in results if r["in_corpus"] == bool(label))
+        assert mine[label] == pytest.approx(theirs, abs=1e-9)
+
+
+def test_keep_threshold_counts_questions_without_a_span():
+    conf = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2])
+    t = keep_threshold(conf, 0.5)
+    assert t == 0.6 and np.mean(conf >= t) == 0.5
+    # Two more in-corpus questions got no span: 5 of 10 must clear the threshold.
+    t = keep_threshold(conf, 0.5, missing=2)
+    assert t == 0.5
+    # Rounded down, never up, so the question at the cut stays answered.
+    assert keep_threshold(np.array([0.56789, 0.1]), 0.5) == 0.567
+    assert keep_threshold(conf, 1.0, missing=1) == 0.0
