@@ -1,7 +1,8 @@
 """The extractor as it was before its speed work (commit 0c36adc), kept as the reference the
-fast path must agree with: the per-span feature function, the typed-candidate scan and the span
-ranking, written the straightforward way (one regex scan per pattern over the whole sentence,
-every feature recomputed for every span). Tests compare the production code with these.
+fast path must agree with: the per-span feature function, the typed-candidate scan, sentence
+gathering and the span ranking, written the straightforward way (one regex scan per pattern
+over the whole sentence, every feature recomputed for every span). Tests compare the production
+code with these.
 """
 
 from __future__ import annotations
@@ -11,18 +12,16 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from bot.analyze import STOPWORDS, Analyzer, words
+
+# Name and phrase candidates were not part of the speed work: the reference uses them as they are.
 from bot.extract.candidates import (
-    _NAME_JOINERS,
     _PATTERNS,
-    _PHRASE_GAP,
-    _PHRASE_JOINERS,
-    _POSSESSIVE,
     _UNIT_WORD,
-    MAX_NAME_WORDS,
-    MAX_PHRASE_WORDS,
     NAME_GAP,
     Candidate,
     Word,
+    _names,
+    _phrases,
 )
 from bot.extract.qtype import DATE, MONEY, NAME, NUMBER, PERCENT, PERSON, PHRASE, PLACE, QType
 from bot.extract.rank import (
@@ -92,80 +91,6 @@ def _typed(text: str, start: int, end: int, ws: list[Word]) -> list[Candidate]:
                     ur = _word_range(ws, s, ue)
                     if ur is not None:
                         out.append(Candidate(s, ue, NUMBER, ur[0], ur[1], u.group(1)))
-    return out
-
-
-def _names(text: str, ws: list[Word]) -> list[Candidate]:
-    """Runs of capitalised words (with joiners inside), and their sub-runs, as name candidates.
-
-    Sub-runs matter because titles glue onto names: "President Nayib Bukele" must also offer
-    "Nayib Bukele"."""
-    out: list[Candidate] = []
-    n = len(ws)
-    i = 0
-    while i < n:
-        w = ws[i]
-        if not w.cap or w.text.lower() in STOPWORDS or w.text[0].isdigit():
-            i += 1
-            continue
-        j = i
-        while j + 1 < n:
-            if ws[j].text.endswith(_POSSESSIVE):
-                break
-            gap = text[ws[j].end : ws[j + 1].start]
-            if not NAME_GAP.match(gap):
-                break
-            nxt = ws[j + 1]
-            if nxt.cap and not nxt.text[0].isdigit():
-                j += 1
-                continue
-            # Joiners ("of", "van der") count only when a capitalised word follows them.
-            k = j + 1
-            while k < n and k - j <= 2 and ws[k].text in _NAME_JOINERS:
-                if not NAME_GAP.match(text[ws[k - 1].end : ws[k].start]):
-                    break
-                k += 1
-            if (
-                k > j + 1
-                and k < n
-                and ws[k].cap
-                and NAME_GAP.match(text[ws[k - 1].end : ws[k].start])
-            ):
-                j = k
-                continue
-            break
-        caps = [k for k in range(i, j + 1) if ws[k].cap]
-        for a in caps:
-            for b in caps:
-                if b < a or b - a + 1 > MAX_NAME_WORDS:
-                    continue
-                if ws[a].text.lower() in STOPWORDS:
-                    continue
-                e = ws[b].end
-                if ws[b].text.endswith(_POSSESSIVE):
-                    e -= 2
-                out.append(Candidate(ws[a].start, e, NAME, a, b))
-        i = j + 1
-    return out
-
-
-def _phrases(text: str, ws: list[Word]) -> list[Candidate]:
-    out: list[Candidate] = []
-    n = len(ws)
-    for a in range(n):
-        if ws[a].term is None and not ws[a].text[0].isdigit():
-            continue
-        for b in range(a, min(n, a + MAX_PHRASE_WORDS)):
-            if b > a and not _PHRASE_GAP.match(text[ws[b - 1].end : ws[b].start]):
-                break
-            if ws[b].term is None and not ws[b].text[0].isdigit():
-                if ws[b].text.lower() not in _PHRASE_JOINERS:
-                    break
-                continue
-            e = ws[b].end
-            if ws[b].text.endswith(_POSSESSIVE):
-                e -= 2
-            out.append(Candidate(ws[a].start, e, PHRASE, a, b))
     return out
 
 
