@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from bot.analyze import Analyzer
-from bot.index import Index, idf
+from bot.index import Index, memo_idf
 from bot.models import Chunk, Hit
 from bot.sentences import split_sentences
 
@@ -113,13 +113,6 @@ def retrieve(
         return []
     # Always rerank the same head, so the first k hits do not depend on k.
     found = index.search(terms, max(k, params.depth))
-    n = index.stats.chunks
-    memo: dict[str, float] = {}
-
-    def term_idf(term: str) -> float:
-        if term not in memo:
-            memo[term] = idf(index.doc_freq(term), n)
-        return memo[term]
-
+    term_idf = memo_idf(index.doc_freq, index.stats.chunks)
     ranked = rerank([(index.chunk(i), s) for i, s in found], terms, analyzer, term_idf, params)
     return [Hit(chunk, score, rank) for rank, (chunk, score) in enumerate(ranked[:k])]

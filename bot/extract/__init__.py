@@ -17,7 +17,7 @@ from bot.extract.candidates import word_cache
 from bot.extract.confidence import confidence, confidence_features
 from bot.extract.qtype import question_type
 from bot.extract.rank import FEATURES, score_spans
-from bot.index.bm25 import idf
+from bot.index.bm25 import idf, memo_idf
 from bot.models import Chunk, Document, Extraction, Hit, IndexStats
 
 # Fitted with the weights (``python -m bot.evaluate.train``): the confidence that keeps 93.5% of
@@ -69,16 +69,7 @@ class Searchable(DocumentSource, Protocol):
 
 def corpus_idf(index: Searchable) -> Callable[[str], float]:
     """Term → the BM25 idf the index scores with, memoised for one question."""
-    n = index.stats.chunks
-    memo: dict[str, float] = {}
-
-    def term_idf(term: str) -> float:
-        value = memo.get(term)
-        if value is None:
-            value = memo[term] = idf(index.doc_freq(term), n)
-        return value
-
-    return term_idf
+    return memo_idf(index.doc_freq, index.stats.chunks)
 
 
 def _absent_idf(index: Searchable) -> float:

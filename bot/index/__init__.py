@@ -1,7 +1,7 @@
 """BM25 over chunks: scoring (``bm25``), analysis of corpus files (``build``) and the persisted,
 incrementally updated index (``store``)."""
 
-from bot.index.bm25 import BM25Params, LuceneBM25, idf
+from bot.index.bm25 import BM25Params, LuceneBM25, idf, memo_idf
 from bot.index.store import Index, IndexStore, IndexUnusable
 
-__all__ = ["BM25Params", "Index", "IndexStore", "IndexUnusable", "LuceneBM25", "idf"]
+__all__ = ["BM25Params", "Index", "IndexStore", "IndexUnusable", "LuceneBM25", "idf", "memo_idf"]

@@ -8,7 +8,7 @@ query order, so its scores are bit-identical to the reference's, not merely clos
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +32,20 @@ def idf(n: int, total: int) -> float:
     corpus of a few chunks the one term that matters would score nothing.
     """
     return math.log(1.0 + (total - n + 0.5) / (n + 0.5))
+
+
+def memo_idf(doc_freq: Callable[[str], int], total: int) -> Callable[[str], float]:
+    """Term → ``idf``, memoised: for the life of one question, whose terms are looked up again
+    for every chunk and sentence."""
+    memo: dict[str, float] = {}
+
+    def term_idf(term: str) -> float:
+        value = memo.get(term)
+        if value is None:
+            value = memo[term] = idf(doc_freq(term), total)
+        return value
+
+    return term_idf
 
 
 class LuceneBM25(rank_bm25.BM25Okapi):
