@@ -361,7 +361,9 @@ async def bench_corpus(
     host = LocalStandIn(questions) if args.same_loop else ProcessStandIn(questions)
     timer = CallbackTimer(asyncio.get_running_loop())
     settings = await host.start(engine, work / f"{name}.sqlite3")
-    settings = dataclasses.replace(settings, answer_processes=args.processes)
+    settings = dataclasses.replace(
+        settings, answer_processes=args.processes, in_flight=args.in_flight
+    )
     bots: list[Any] = []
     task = asyncio.create_task(
         run_bot(settings, engine, FeedbackStore(settings.db_path), on_bot=bots.append)
@@ -378,6 +380,7 @@ async def bench_corpus(
             res["chunks"] = engine.stats.chunks
             res["standin"] = "same loop" if args.same_loop else "own process"
             res["answer_processes"] = args.processes
+            res["in_flight"] = args.in_flight
             results.append(res)
         return results
     finally:
@@ -403,6 +406,12 @@ def main() -> int:
         type=int,
         default=Settings.answer_processes,
         help="answer worker processes (CITEBOT_ANSWER_PROCESSES; 0 = a thread)",
+    )
+    ap.add_argument(
+        "--in-flight",
+        type=int,
+        default=Settings.in_flight,
+        help="questions worked on at once (CITEBOT_IN_FLIGHT; a large number: no limit)",
     )
     ap.add_argument(
         "--same-loop",
@@ -449,6 +458,7 @@ def main() -> int:
         "longest_callback_ms",
         "standin",
         "answer_processes",
+        "in_flight",
         "throughput_per_s",
         "answer_cache_hits",
     ]

@@ -75,6 +75,8 @@ class Settings:
     db_path: Path = Path(".citebot/citebot.sqlite3")
     # Worker processes that answer questions (0: a thread of the bot's process instead).
     answer_processes: int = 1
+    # Interactions in each stage (acknowledging, answering) at once; see CitebotBot.__init__.
+    in_flight: int = 8
 
     @classmethod
     def load(
@@ -102,4 +104,5 @@ class Settings:
             max_question_chars=_int(g("CITEBOT_MAX_QUESTION_CHARS"), 500) or 500,
             db_path=Path(g("CITEBOT_DB") or index_dir / "citebot.sqlite3"),
             answer_processes=max(0, _int(g("CITEBOT_ANSWER_PROCESSES"), 1) or 0),
+            in_flight=max(1, _int(g("CITEBOT_IN_FLIGHT"), 8) or 1),
         )

@@ -73,6 +73,13 @@ class CitebotBot(commands.Bot):
         self.force_sync = force_sync
         self.cooldown = Cooldown(settings.cooldown_rate, settings.cooldown_seconds)
         self.reindex_lock = asyncio.Lock()
+        # A burst of interactions makes every handler ready at once, and one loop iteration
+        # then runs hundreds of their steps back to back (120 ms for 200 /ask, measured by
+        # bench/discord_load.py), late for heartbeats and everything else. Bounding each stage
+        # keeps iterations short without slowing the burst down. Acknowledgements have slots of
+        # their own so that questions waiting for an answer never hold up the 3-second defer.
+        self.acknowledging = asyncio.Semaphore(settings.in_flight)
+        self.answering = asyncio.Semaphore(settings.in_flight)
         self.answers = AnswerPool(engine, settings.answer_processes)
         self.synced: bool | None = None  # after setup: True if a sync was sent, False if skipped
 

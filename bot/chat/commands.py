@@ -80,13 +80,15 @@ def install(bot: "CitebotBot") -> None:
         if wait is not None:
             await reply(interaction, content=bot.cooldown.message(wait), ephemeral=True)
             return
-        await defer(interaction)
-        try:
-            embed, view = await bot.answer(question, interaction.user.id)
-        except QuestionError as e:
-            await reply(interaction, content=str(e), ephemeral=True)
-            return
-        await reply(interaction, embed=embed, view=view)
+        async with bot.acknowledging:
+            await defer(interaction)
+        async with bot.answering:
+            try:
+                embed, view = await bot.answer(question, interaction.user.id)
+            except QuestionError as e:
+                await reply(interaction, content=str(e), ephemeral=True)
+                return
+            await reply(interaction, embed=embed, view=view)
 
     @tree.command(name="sources", description="What the bot knows: documents, chunks, last indexed")
     async def sources(interaction: discord.Interaction[Any]) -> None:
@@ -158,17 +160,18 @@ async def handle_message(bot: "CitebotBot", message: discord.Message) -> None:
                 bot.cooldown.message(wait), allowed_mentions=NO_MENTIONS, mention_author=False
             )
             return
-        try:
-            embed, view = await bot.answer(question, message.author.id)
-        except QuestionError as e:
-            await message.reply(str(e), allowed_mentions=NO_MENTIONS, mention_author=False)
-            return
-        await message.reply(
-            embed=embed,
-            view=view or discord.utils.MISSING,
-            allowed_mentions=NO_MENTIONS,
-            mention_author=False,
-        )
+        async with bot.answering:
+            try:
+                embed, view = await bot.answer(question, message.author.id)
+            except QuestionError as e:
+                await message.reply(str(e), allowed_mentions=NO_MENTIONS, mention_author=False)
+                return
+            await message.reply(
+                embed=embed,
+                view=view or discord.utils.MISSING,
+                allowed_mentions=NO_MENTIONS,
+                mention_author=False,
+            )
     except Exception:
         log.exception(
             "mention failed (message %s, user %s, guild %s, channel %s)",

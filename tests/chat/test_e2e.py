@@ -3,6 +3,7 @@ wire (REST bodies, gateway frames) or on the bot's SQLite state."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -464,3 +465,35 @@ async def test_answers_keep_flowing_during_a_slow_reindex(standin: StandIn, tmp_
         )
         found = only_embed(await reply_to(standin, after, since))["description"]
         assert re.search(r"\*\*[^*]*copper[^*]*\*\*", found), found
+
+
+async def test_a_burst_is_answered_a_few_at_a_time_and_acknowledged_at_once(
+    standin: StandIn, shared_engine: Engine, tmp_path: Path
+) -> None:
+    async with running_bot(standin, shared_engine, tmp_path, in_flight=2) as rb:
+        answer = rb.bot.answer
+        busy, most = [0], [0]
+
+        async def slow_answer(question: str, user_id: int) -> Any:
+            busy[0] += 1
+            most[0] = max(most[0], busy[0])
+            try:
+                await asyncio.sleep(0.3)  # a slow engine: answers pile up behind the slots
+                return await answer(question, user_id)
+            finally:
+                busy[0] -= 1
+
+        rb.bot.answer = slow_answer
+        since = len(standin.requests)
+        its = [await standin.slash("ask", {"question": CAPACITY_Q}) for _ in range(8)]
+        replies = [await reply_to(standin, it, since) for it in its]
+        for rec in replies:
+            assert_capacity_answer(rec)
+        assert most[0] == 2
+        defers = [
+            await standin.wait_request("POST", rf"/interactions/{it.id}/.+/callback", since)
+            for it in its
+        ]
+        # Four rounds of two 0.3 s answers take 1.2 s; every defer went out long before.
+        assert max(d.at - it.created for d, it in zip(defers, its, strict=True)) < 0.6
+        assert max(r.at - it.created for r, it in zip(replies, its, strict=True)) >= 1.2
