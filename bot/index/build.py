@@ -220,14 +220,15 @@ class _Worker:
         file, old_sha1 = job
         try:
             with open(file.path, "rb") as f:
-                sha1 = hashlib.sha1(f.read()).hexdigest()
+                data = f.read()
         except OSError as exc:
             return Failed(file.source, file.size, file.mtime_ns, exc.strerror or str(exc))
+        sha1 = hashlib.sha1(data).hexdigest()
         if sha1 == old_sha1:
             return Unchanged(file.source, file.size, file.mtime_ns)
         t0 = time.process_time()
         try:
-            doc = read_document(file)
+            doc = read_document(file, data)
         except UnreadableFile as exc:
             return Failed(file.source, file.size, file.mtime_ns, exc.reason)
         t1 = time.process_time()

@@ -107,7 +107,7 @@ def test_index_bytes_equal_the_recorded_build(identity_corpus, tmp_path, workers
 class _EncodeEachSpan:
     """The span counter's interface, encoding every span on its own: the reference."""
 
-    def __init__(self, chunker: Chunker, text: str) -> None:
+    def __init__(self, chunker: Chunker, text: str, codes: object = None) -> None:
         self.text = text
         self._enc = chunker._enc
 
