@@ -5,6 +5,7 @@
     python bench/scale.py smoke --workdir DIR  # tiny generated corpus, seconds (CI runs this)
     python bench/scale.py profile [--corpus DIR] [--every 10]  # cProfile of each build stage
     python bench/scale.py compare INDEX_A INDEX_B  # are two builds byte-identical?
+    python bench/scale.py ab --base /work/main [--corpus DIR] [--every 10]  # CPU s, old vs new
 
 Every measured phase runs in its own subprocess so that time and peak memory (VmHWM) belong to
 that phase alone. Results go to ``bench/out/scale.json`` and ``bench/out/scale.md``.
@@ -501,6 +502,71 @@ def profile_build(corpus: Path, every: int, top: int) -> str:
     return out.getvalue()
 
 
+def _load_bot(root: Path) -> dict:
+    """The ``bot`` modules of the tree at ``root``, removed from ``sys.modules`` again so that a
+    second tree's copy can be imported next to them."""
+    import importlib
+
+    def drop() -> None:
+        for name in [m for m in sys.modules if m == "bot" or m.startswith("bot.")]:
+            del sys.modules[name]
+
+    drop()
+    sys.path.insert(0, str(root))
+    try:
+        importlib.import_module("bot.index.store")
+    finally:
+        sys.path.remove(str(root))
+    mods = {m: sys.modules[m] for m in list(sys.modules) if m == "bot" or m.startswith("bot.")}
+    drop()
+    assert Path(mods["bot"].__file__).parent == root / "bot", mods["bot"].__file__
+    return mods
+
+
+def ab_build(base: Path, corpus: Path, every: int) -> dict:
+    """CPU seconds of the per-file build work of two trees (``base`` and this one), file by file
+    alternately in this process, so both see the same machine load. Per tree: each worker stage
+    (read, chunk, terms), the whole worker call (hashing and reading the file included) and the
+    pickle round trip of its result, which the main process pays to receive it from a worker."""
+    import pickle
+
+    versions = {"base": _load_bot(base.resolve()), "new": _load_bot(ROOT)}
+    opts = _options()
+    workers = {}
+    for name, mods in versions.items():
+        chunker = mods["bot.chunk"].Chunker(opts.chunk_tokens, opts.chunk_overlap)
+        analyzer = mods["bot.analyze"].Analyzer()
+        workers[name] = mods["bot.index.build"]._Worker(
+            chunker, analyzer, opts.bm25.include_headings
+        )
+    files = versions["new"]["bot.ingest"].scan_corpus(corpus)[::every]
+    keys = ("read", "chunk", "terms", "worker", "pickle")
+    cpu = {name: dict.fromkeys(keys, 0.0) for name in versions}
+    order = list(versions)
+    for n, f in enumerate(files):
+        for name in order if n % 2 == 0 else order[::-1]:
+            mods = versions[name]
+            job = (mods["bot.ingest"].CorpusFile(f.source, f.path, f.size, f.mtime_ns), None)
+            t0 = time.process_time()
+            outcome = workers[name](job)
+            t1 = time.process_time()
+            sys.modules.update(mods)  # pickle finds classes by module name
+            try:
+                pickle.loads(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+            finally:
+                for m in mods:
+                    sys.modules.pop(m, None)
+            t2 = time.process_time()
+            c = cpu[name]
+            c["worker"] += t1 - t0
+            c["pickle"] += t2 - t1
+            if hasattr(outcome, "cpu"):
+                for key, value in zip(("read", "chunk", "terms"), outcome.cpu, strict=True):
+                    c[key] += value
+    ratio = {k: cpu["new"][k] / cpu["base"][k] if cpu["base"][k] else None for k in keys}
+    return {"files": len(files), "cpu": cpu, "new/base": ratio}
+
+
 def compare_indexes(a: Path, b: Path) -> list[str]:
     """Files of the live generations of two index folders that differ; ``meta.json`` is compared
     without its build time, ``files.json`` (file mtimes) as parsed JSON without the mtimes."""
@@ -654,6 +720,10 @@ def main(argv: list[str] | None = None) -> int:
     prof.add_argument("--corpus", type=Path, default=DATA / "corpus-200k")
     prof.add_argument("--every", type=int, default=10, help="profile every n-th file")
     prof.add_argument("--top", type=int, default=15, help="functions listed per stage")
+    ab = sub.add_parser("ab", help="per-file build CPU s of another tree and this one, alternately")
+    ab.add_argument("--base", type=Path, required=True, help="root of the other tree")
+    ab.add_argument("--corpus", type=Path, default=DATA / "corpus-200k")
+    ab.add_argument("--every", type=int, default=10, help="every n-th file")
     cmp = sub.add_parser("compare", help="byte-compare two built indexes (exit 1 if they differ)")
     cmp.add_argument("index_a", type=Path)
     cmp.add_argument("index_b", type=Path)
@@ -696,6 +766,10 @@ def main(argv: list[str] | None = None) -> int:
         differ = compare_indexes(args.index_a, args.index_b)
         print("identical" if not differ else "different: " + ", ".join(differ))
         return 1 if differ else 0
+
+    if args.cmd == "ab":
+        print(json.dumps(ab_build(args.base, args.corpus, args.every), indent=1))
+        return 0
 
     if args.cmd == "profile":
         print(profile_build(args.corpus, args.every, args.top))

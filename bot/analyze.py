@@ -28,6 +28,14 @@ WORD_PATTERN = re.compile(
     # number with its grouping and decimals (40,000  3.5  2024).
     r"|\d+(?:[^\W\d_][^\W_]*|(?:[.,]\d+)*)"
 )
+# WORD_PATTERN for ASCII text, token for token: there a letter is [A-Za-z], a digit [0-9] and
+# the only apostrophes ' and `. About a third faster, with no Unicode class lookups; the index
+# build uses it for ASCII documents (tests/test_analyze.py pins the equality).
+ASCII_WORD_PATTERN = re.compile(
+    r"[A-Za-z]+(?:[0-9][A-Za-z0-9]*|(?:['`][A-Za-z]+)*)"
+    r"|[0-9]+(?:[A-Za-z][A-Za-z0-9]*|(?:[.,][0-9]+)*)",
+    re.ASCII,
+)
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 _GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 

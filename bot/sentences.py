@@ -19,7 +19,11 @@ _ABBREVIATIONS = frozenset(
 # A terminator, closing quotes/brackets, whitespace, then something that can open a sentence.
 _END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ])")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
-_CONTINUES = re.compile(r"[a-z(,;]")
+# A line that continues a wrapped one: lower case (or "(", ",", ";") after leading whitespace;
+# ``\s`` is what ``str.lstrip`` strips.
+_CONTINUES_LINE = re.compile(r"\s*[a-z(,;]")
+# A span without its surrounding whitespace (``\s`` is what ``str.isspace`` accepts).
+_SOLID = re.compile(r"\S(?:.*\S)?", re.DOTALL)
 _TERMINAL = tuple(".!?:;…\"”')")
 
 
@@ -40,55 +44,47 @@ def _is_abbreviation(text: str, dot: int) -> bool:
 
 
 def _line_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Split [start, end) into logical lines, joining hard-wrapped continuation lines."""
+    """Split [start, end) into logical lines with text, joining hard-wrapped continuation lines.
+
+    A line joins the one before when that one has text not ending like a sentence and this one
+    starts, after any indentation, in lower case. Only the physical line before matters (a
+    joined line ends with the text of its last physical line), so no logical line is sliced.
+    Blank lines hold no sentence and are left out.
+    """
     spans: list[tuple[int, int]] = []
     pos = start
+    can_continue = False
+    find = text.find
+    continues = _CONTINUES_LINE.match
     while pos < end:
-        nl = text.find("\n", pos, end)
+        nl = find("\n", pos, end)
         line_end = end if nl == -1 else nl
-        if spans and pos > spans[-1][1]:
-            prev_s, prev_e = spans[-1]
-            prev = text[prev_s:prev_e].rstrip()
-            cur = text[pos:line_end].lstrip()
-            gap = text[prev_e:pos]
-            if (
-                prev
-                and cur
-                and gap.count("\n") == 1
-                and not prev.endswith(_TERMINAL)
-                and _CONTINUES.match(cur)
-            ):
-                spans[-1] = (prev_s, line_end)
-                pos = line_end + 1
-                continue
-        spans.append((pos, line_end))
+        tail = text[pos:line_end].rstrip()
+        if can_continue and continues(text, pos, line_end):
+            spans[-1] = (spans[-1][0], line_end)
+        elif tail:
+            spans.append((pos, line_end))
+        can_continue = bool(tail) and not tail.endswith(_TERMINAL)
         pos = line_end + 1
     return spans
-
-
-def _trim(text: str, s: int, e: int) -> tuple[int, int] | None:
-    while s < e and text[s].isspace():
-        s += 1
-    while e > s and text[e - 1].isspace():
-        e -= 1
-    return (s, e) if s < e else None
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Sentence spans inside ``text[start:end]``, in order, as offsets into ``text``."""
     end = len(text) if end is None else end
     out: list[tuple[int, int]] = []
+    solid = _SOLID.search
     for ls, le in _line_spans(text, start, end):
         s = ls
         for m in _END.finditer(text, ls, le):
             dot = m.start()
             if text[dot] == "." and _is_abbreviation(text, dot):
                 continue
-            span = _trim(text, s, m.end())
+            span = solid(text, s, m.end())
             if span:
-                out.append(span)
+                out.append(span.span())
             s = m.end()
-        span = _trim(text, s, le)
+        span = solid(text, s, le)
         if span:
-            out.append(span)
+            out.append(span.span())
     return out

@@ -3,7 +3,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.analyze import WORD_PATTERN, Analyzer, normalize_word
+from bot.analyze import ASCII_WORD_PATTERN, WORD_PATTERN, Analyzer, normalize_word
 
 # The word pattern as first written, one lookahead pair per word; ``WORD_PATTERN`` is a faster
 # form that must find exactly the same tokens, since the index and the extractor both use it.
@@ -61,3 +61,13 @@ def _spans(pattern, text):
 @given(st.text(alphabet=_TRICKY, max_size=30) | st.text(max_size=30))
 def test_word_pattern_finds_the_tokens_of_the_lookahead_form(text):
     assert _spans(WORD_PATTERN, text) == _spans(LOOKAHEAD_WORD_PATTERN, text)
+
+
+@settings(max_examples=3000)
+@given(
+    st.text(alphabet="aZqz09_'`.,-:; \t\n\x7f\x00", max_size=40)
+    | st.text(alphabet=st.characters(max_codepoint=127), max_size=40)
+)
+def test_ascii_word_pattern_finds_the_tokens_of_word_pattern_in_ascii_text(text):
+    assert _spans(ASCII_WORD_PATTERN, text) == _spans(WORD_PATTERN, text)
+    assert ASCII_WORD_PATTERN.findall(text) == WORD_PATTERN.findall(text)

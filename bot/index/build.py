@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.analyze import WORD_PATTERN, Analyzer
+from bot.analyze import ASCII_WORD_PATTERN, WORD_PATTERN, Analyzer
 from bot.chunk import Chunker, ChunkPlan
 from bot.ingest import CorpusFile, UnreadableFile, read_document
 from bot.models import Document, Heading
@@ -40,9 +40,13 @@ class AnalysedDoc:
     # document's text), 1-based line, tiktoken tokens, number of BM25 terms.
     chunks: np.ndarray  # int64, shape (n_chunks, 7)
     sections: list[str | None]
-    terms: list[str]  # the document's own vocabulary (``post_term`` indexes it)
+    # Term ids are numbered by the process that analysed the document (``origin``), first seen
+    # first; ``terms`` are the ones it numbered since its previous document. Sending each term
+    # once per worker, not once per document, spares pickling and looking up its string again.
+    origin: tuple[int, int]
+    terms: list[str]
     post_chunk: np.ndarray  # int32: chunk index within the document
-    post_term: np.ndarray  # int32: index into ``terms``
+    post_term: np.ndarray  # int32: term id in the numbering of ``origin``
     post_tf: np.ndarray  # int32
     line_starts: np.ndarray  # int64: ``Document.line_starts``, stored so loading skips the scan
     cpu: tuple[float, float, float] = (0.0, 0.0, 0.0)  # seconds reading, chunking, analysing
@@ -71,8 +75,8 @@ Outcome = AnalysedDoc | Unchanged | Failed
 class TermIds:
     """Surface words to term ids, each distinct surface word analysed once per process.
 
-    Ids are this process's own (first seen, first numbered); a document's postings are stored
-    against its own vocabulary list, so ids never leave the process. Equal to
+    Ids are this process's own (first seen, first numbered); the main process learns each term
+    once, from ``take_new``, and maps the ids of every worker into one numbering. Equal to
     ``analyzer.term`` word by word, with -1 for a stop word.
     """
 
@@ -81,6 +85,18 @@ class TermIds:
         self._word_ids: dict[str, int] = {}
         self._term_ids: dict[str, int] = {}
         self.terms: list[str] = []
+        self._sent = 0
+
+    @property
+    def origin(self) -> tuple[int, int]:
+        """Which numbering the ids are in: a forked worker's copy is another numbering."""
+        return os.getpid(), id(self)
+
+    def take_new(self) -> list[str]:
+        """The terms numbered since the last call, in id order."""
+        new = self.terms[self._sent :]
+        self._sent = len(self.terms)
+        return new
 
     def of(self, words: list[str]) -> np.ndarray:
         word_ids = self._word_ids
@@ -122,8 +138,8 @@ def byte_offsets(text: str, offsets: Sequence[int]) -> list[int]:
 
 def analyse_document(
     doc: Document, plan: ChunkPlan, ids: TermIds, include_headings: bool
-) -> tuple[np.ndarray, list[str | None], list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """Chunk table, sections, vocabulary and postings (chunk, term, tf) of one document.
+) -> tuple[np.ndarray, list[str | None], np.ndarray, np.ndarray, np.ndarray]:
+    """Chunk table, sections and postings (chunk, term id of ``ids``, tf) of one document.
 
     Each chunk's terms are counted as ``Counter(analyzer.terms(...))`` of its title, section and
     text would count them, but words are found once per sentence unit rather than once per
@@ -131,7 +147,7 @@ def analyse_document(
     """
     text = doc.text
     n = len(plan.starts)
-    findall = WORD_PATTERN.findall
+    findall = (ASCII_WORD_PATTERN if text.isascii() else WORD_PATTERN).findall
     # Units are separated by whitespace, which no word crosses, so a chunk's words are its
     # units' words in order; where a cut fell inside a word (an over-long sentence split with no
     # space to cut at) the chunk is searched on its own.
@@ -157,6 +173,7 @@ def analyse_document(
     parts_term = [word_ids[offset + np.arange(total, dtype=np.int64)]]
     parts_chunk = [np.repeat(np.arange(n, dtype=np.int64), sizes)]
     if include_headings:
+        findall = WORD_PATTERN.findall
         title = ids.of(findall(doc.title))
         if len(title):
             parts_term.append(np.tile(title, n))
@@ -177,8 +194,6 @@ def analyse_document(
     term_of, chunk_of = term_of[kept], chunk_of[kept]
     width = max(1, len(ids.terms))
     keys, tfs = np.unique(chunk_of * width + term_of, return_counts=True)
-    global_terms, p_term = np.unique(keys % width, return_inverse=True)
-    vocab = [ids.terms[t] for t in global_terms.tolist()]
     lengths = np.bincount(chunk_of, minlength=n)
     starts = np.array(plan.starts, dtype=np.int64)
     ends = np.array(plan.ends, dtype=np.int64)
@@ -194,9 +209,8 @@ def analyse_document(
     return (
         table,
         list(plan.sections),
-        vocab,
         (keys // width).astype(np.int32),
-        p_term.astype(np.int32),
+        (keys % width).astype(np.int32),
         tfs.astype(np.int32),
     )
 
@@ -220,20 +234,21 @@ class _Worker:
         file, old_sha1 = job
         try:
             with open(file.path, "rb") as f:
-                sha1 = hashlib.sha1(f.read()).hexdigest()
+                data = f.read()
         except OSError as exc:
             return Failed(file.source, file.size, file.mtime_ns, exc.strerror or str(exc))
+        sha1 = hashlib.sha1(data).hexdigest()
         if sha1 == old_sha1:
             return Unchanged(file.source, file.size, file.mtime_ns)
         t0 = time.process_time()
         try:
-            doc = read_document(file)
+            doc = read_document(file, data)
         except UnreadableFile as exc:
             return Failed(file.source, file.size, file.mtime_ns, exc.reason)
         t1 = time.process_time()
         plan = self.chunker.plan(doc)
         t2 = time.process_time()
-        table, sections, vocab, p_chunk, p_term, p_tf = analyse_document(
+        table, sections, p_chunk, p_term, p_tf = analyse_document(
             doc, plan, self.ids, self.include_headings
         )
         t3 = time.process_time()
@@ -247,7 +262,8 @@ class _Worker:
             headings=doc.headings,
             chunks=table,
             sections=sections,
-            terms=vocab,
+            origin=self.ids.origin,
+            terms=self.ids.take_new(),
             post_chunk=p_chunk,
             post_term=p_term,
             post_tf=p_tf,

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import itertools
 import json
 import mmap
 import os
@@ -585,6 +584,27 @@ class _NewDoc:
     meta: tuple[int, int]  # byte range in the metadata spool
 
 
+class _Growing:
+    """An int32 array appended to in place, its capacity doubled as needed."""
+
+    def __init__(self) -> None:
+        self._data = np.zeros(1024, dtype=np.int32)
+        self.size = 0
+
+    def extend(self, values: list[int]) -> None:
+        need = self.size + len(values)
+        if need > len(self._data):
+            grown = np.zeros(max(need, 2 * len(self._data)), dtype=np.int32)
+            grown[: self.size] = self._data[: self.size]
+            self._data = grown
+        self._data[self.size : need] = values
+        self.size = need
+
+    @property
+    def array(self) -> np.ndarray:
+        return self._data[: self.size]
+
+
 class _NewDocs:
     """Analysed documents, held compactly until the merge: terms as ids into one shared
     vocabulary (not a string list per document) and texts spooled to the new generation's
@@ -595,6 +615,7 @@ class _NewDocs:
         self.docs: dict[str, _NewDoc] = {}
         self.fingerprints: dict[str, _Fingerprint] = {}
         self.terms: dict[str, int] = {}
+        self._origins: dict[tuple[int, int], _Growing] = {}
         self.sections: dict[str, int] = {}
         self.cpu = [0.0, 0.0, 0.0]
         self._texts: BinaryIO | None = None
@@ -607,13 +628,12 @@ class _NewDocs:
             self._texts = open(self.gen / "texts.spool", "wb")  # noqa: SIM115 - see close()
             self._meta = open(self.gen / "docmeta.spool", "wb")  # noqa: SIM115
         terms = self.terms
-        # Most of a document's terms are known already: look them all up in C, then number the
-        # new ones (a document's vocabulary has no duplicates).
-        local = np.fromiter(
-            map(terms.get, d.terms, itertools.repeat(-1)), dtype=np.int32, count=len(d.terms)
-        )
-        for k in np.flatnonzero(local < 0).tolist():
-            local[k] = terms.setdefault(d.terms[k], len(terms))
+        # The worker's ids -> ids here; only the terms it numbered since its last document are
+        # new to the map (another worker may have sent the same term already).
+        known = self._origins.get(d.origin)
+        if known is None:
+            known = self._origins[d.origin] = _Growing()
+        known.extend([terms.setdefault(t, len(terms)) for t in d.terms])
         sections = self.sections
         text = d.text.encode("utf-8")
         meta = json.dumps(
@@ -629,7 +649,7 @@ class _NewDocs:
                 [-1 if s is None else sections.setdefault(s, len(sections)) for s in d.sections],
                 dtype=np.int64,
             ),
-            post_term=local[d.post_term] if len(local) else d.post_term,
+            post_term=known.array[d.post_term],
             post_chunk=d.post_chunk,
             post_tf=d.post_tf,
             line_starts=d.line_starts,

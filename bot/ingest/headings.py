@@ -99,28 +99,33 @@ def plain_text_headings(text: str) -> tuple[Heading, ...]:
     """Headings of unmarked text: heading-shaped lines followed by a longer paragraph line."""
     raw = text.split("\n")  # the lines of ``_lines``, without their line breaks
     stripped = [line.strip() for line in raw]
-    # Most lines fail the first cheap tests of ``looks_like_heading``; only the rest are tested.
-    candidates = [
-        i
-        for i, line in enumerate(stripped)
-        if line and len(line) <= _MAX_CHARS and not line[0].islower() and looks_like_heading(line)
-    ]
-    if not candidates:
-        return ()
-    line_starts = [0, *itertools.accumulate(len(line) + 1 for line in raw)]
+    # A heading needs every test below to pass; the cheap ones on its neighbours run first, so
+    # the shape test runs on few lines (most lines of prose are not followed by a longer one).
+    following = [""] * len(stripped)  # the next non-empty line after each line
+    nxt = ""
+    for i in range(len(stripped) - 1, -1, -1):
+        following[i] = nxt
+        if stripped[i]:
+            nxt = stripped[i]
+    line_starts: list[int] | None = None
     out: list[Heading] = []
-    for i in candidates:
-        line = stripped[i]
-        nxt = next((stripped[j] for j in range(i + 1, len(stripped)) if stripped[j]), "")
-        if len(nxt) <= len(line) or len(_WORD.findall(nxt)) < 4:
+    for i, line in enumerate(stripped):
+        if not line or len(line) > _MAX_CHARS or line[0].islower():
+            continue  # the first, cheapest rejections of ``looks_like_heading``
+        nxt = following[i]
+        if len(nxt) <= len(line):
             continue
-        if looks_like_heading(nxt) and not nxt.endswith((".", "!", "?", ":")):
-            continue  # a run of short lines (an address, a poem, a table) is not a section start
         prev = stripped[i - 1] if i > 0 else ""
         if prev and prev.endswith((",", "-", "–", "(", "&")):
             continue  # the line continues a wrapped sentence
+        if len(_WORD.findall(nxt)) < 4 or not looks_like_heading(line):
+            continue
+        if looks_like_heading(nxt) and not nxt.endswith((".", "!", "?", ":")):
+            continue  # a run of short lines (an address, a poem, a table) is not a section start
         if prev and looks_like_heading(prev):
             continue  # the end of a run of short lines (an address, a table of contents)
+        if line_starts is None:
+            line_starts = [0, *itertools.accumulate(len(r) + 1 for r in raw)]
         start = line_starts[i] + len(raw[i]) - len(raw[i].lstrip())
         out.append(Heading(start, start + len(line), PLAIN_TEXT_LEVEL, line))
     return tuple(out)

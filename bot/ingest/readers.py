@@ -22,7 +22,9 @@ _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 
 
-def _read_bytes(file: CorpusFile) -> bytes:
+def _read_bytes(file: CorpusFile, data: bytes | None = None) -> bytes:
+    if data is not None:
+        return data
     try:
         return file.path.read_bytes()
     except PermissionError as exc:
@@ -94,15 +96,15 @@ def title_from_text(text: str, stem: str) -> str:
     return stem
 
 
-def read_plain_text(file: CorpusFile) -> Document:
-    text = decode_text(_read_bytes(file), file.source)
+def read_plain_text(file: CorpusFile, data: bytes | None = None) -> Document:
+    text = decode_text(_read_bytes(file, data), file.source)
     return Document.create(
         file.source, title_from_text(text, file.path.stem), text, plain_text_headings(text)
     )
 
 
-def read_markdown(file: CorpusFile) -> Document:
-    text = decode_text(_read_bytes(file), file.source)
+def read_markdown(file: CorpusFile, data: bytes | None = None) -> Document:
+    text = decode_text(_read_bytes(file, data), file.source)
     headings = markdown_headings(text)
     title = next((h.text for h in headings if h.level == 1 and h.text), "")
     if not title:
@@ -123,8 +125,8 @@ def _declared_charset(data: bytes) -> str | None:
         return None
 
 
-def read_html(file: CorpusFile) -> Document:
-    data = _read_bytes(file)
+def read_html(file: CorpusFile, data: bytes | None = None) -> Document:
+    data = _read_bytes(file, data)
     charset = _declared_charset(data)
     if charset and not charset.startswith("utf") and not data.startswith(codecs.BOM_UTF8):
         # A page that declares a legacy charset is decoded with it before trying UTF-8.
@@ -144,12 +146,12 @@ def read_html(file: CorpusFile) -> Document:
     return Document.create(file.source, title, text, headings)
 
 
-def read_pdf(file: CorpusFile) -> Document:
+def read_pdf(file: CorpusFile, data: bytes | None = None) -> Document:
     # Imported here: pypdf is the slowest import of the readers and many corpora have no PDFs.
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
-    data = _read_bytes(file)
+    data = _read_bytes(file, data)
     if not data.strip():
         raise UnreadableFile(file.source, "empty file")
     try:
@@ -200,7 +202,7 @@ def _one_line(exc: BaseException) -> str:
     return msg[:160]
 
 
-READERS: dict[str, Callable[[CorpusFile], Document]] = {
+READERS: dict[str, Callable[[CorpusFile, bytes | None], Document]] = {
     ".txt": read_plain_text,
     ".md": read_markdown,
     ".markdown": read_markdown,
@@ -210,13 +212,16 @@ READERS: dict[str, Callable[[CorpusFile], Document]] = {
 }
 
 
-def read_document(file: CorpusFile) -> Document:
-    """Extracted text + title + headings. Raises UnreadableFile, and only that."""
+def read_document(file: CorpusFile, data: bytes | None = None) -> Document:
+    """Extracted text + title + headings. Raises UnreadableFile, and only that.
+
+    ``data`` is the file's content when the caller has read it already (the index build hashes
+    every file first), so it is not read twice."""
     reader = READERS.get(Path(file.source).suffix.lower())
     if reader is None:
         raise UnreadableFile(file.source, f"unsupported file type {Path(file.source).suffix!r}")
     try:
-        return reader(file)
+        return reader(file, data)
     except UnreadableFile:
         raise
     except RecursionError as exc:

@@ -176,9 +176,9 @@ def test_terms_of_chunks_with_pieces_cut_inside_words(text, max_tokens):
     ]
     assert any(touching)  # the case under test does occur
     analyzer = Analyzer()
-    table, sections, vocab, p_chunk, p_term, p_tf = analyse_document(
-        doc, plan, TermIds(analyzer), True
-    )
+    ids = TermIds(analyzer)
+    table, sections, p_chunk, p_term, p_tf = analyse_document(doc, plan, ids, True)
+    vocab = ids.take_new()
     got: dict[int, Counter[str]] = {}
     for c, t, tf in zip(p_chunk.tolist(), p_term.tolist(), p_tf.tolist(), strict=True):
         got.setdefault(c, Counter())[vocab[t]] = tf

@@ -163,9 +163,9 @@ def test_kept_documents_are_not_reread(make_store, corpus, monkeypatch):
     seen = []
     real = build.read_document
 
-    def spy(file):
+    def spy(file, data=None):
         seen.append(file.source)
-        return real(file)
+        return real(file, data)
 
     monkeypatch.setattr(build, "read_document", spy)
     write_doc(corpus / "d1.md", rng)
