@@ -584,16 +584,23 @@ def _scores(feats: np.ndarray, w: np.ndarray) -> np.ndarray:
     product per row, which can swap spans whose scores tie exactly (say, two features that
     trade places); the rows within a hair of another are therefore scored again one by one,
     so ties fall as a per-row ``f @ w`` orders them."""
-    scores = feats @ w
-    if len(scores) > 1:
-        s = np.sort(scores)
-        close = np.abs(np.diff(s)) <= 1e-9 * np.maximum(1.0, np.abs(s[1:]))
-        if close.any():
-            near = np.zeros(len(s), dtype=bool)
-            near[1:] |= close
-            near[:-1] |= close
-            for k in np.flatnonzero(np.isin(scores, s[near])).tolist():
-                scores[k] = float(feats[k] @ w)
+    return np.array(_untie((feats @ w).tolist(), feats.__getitem__, w))
+
+
+def _untie(scores: list[float], row: Callable[[int], np.ndarray], w: np.ndarray) -> list[float]:
+    """``scores`` (of the rows ``row(k)``) with those within a hair of another recomputed
+    one row at a time (see ``_scores``). A few hundred scores: plain Python beats numpy's
+    per-call cost here."""
+    near = set()
+    s = sorted(scores)
+    for a, b in pairwise(s):
+        if abs(b - a) <= 1e-9 * max(1.0, abs(b)):
+            near.add(a)
+            near.add(b)
+    if near:
+        for k, x in enumerate(scores):
+            if x in near:
+                scores[k] = float(row(k) @ w)
     return scores
 
 
@@ -911,11 +918,14 @@ class _Pruner:
             else:
                 self.bigram[i] = self.bigram_hi[i] = 0.0
         self.phrase_ok = self._phrase_sentences()
-        self.rows: list[list[float]] = []
+        # Per scored span: its feature row, its product with the weights, its owner, and the
+        # tie-breaking key of the full ranking (shorter first, then sentence and candidate
+        # order, which is the order score_spans builds its rows in).
+        self.rows: list[np.ndarray] = []
+        self.raw: list[float] = []
         self.owners: list[tuple[Sentence, Candidate, float]] = []
-        self.keys: list[tuple[int, int, int]] = []  # (length, sentence, candidate)
+        self.keys: list[tuple[int, int, int]] = []
         self.scores: list[float] = []
-        self.feats = np.empty((0, len(FEATURES)))
         self.order: list[int] = []
         self.done: set[int] = set()
         self.emitted: list[Scored] = []
@@ -979,21 +989,27 @@ class _Pruner:
         s = setup.sents[i]
         head = setup.head(i, cov, self.bigram[i])
         sf = SentenceFeatures(setup.q, setup.texts[s.source], sw, head)
+        rows = []
         for k, c in enumerate(setup.candidates(i, sw, i in self.phrase_ok)):
             row = span_row(setup.q, sf, c)
             if row is not None:
-                self.rows.append(row)
+                rows.append(row)
                 self.owners.append((s, c, cov))
                 self.keys.append((c.end - c.start, i, k))
-                self.dirty = True
+        if rows:
+            m = len(rows)
+            block = np.fromiter(chain.from_iterable(rows), np.float64, m * len(FEATURES))
+            block = block.reshape(m, len(FEATURES))
+            self.rows.extend(block)
+            self.raw.extend((block @ self.w_vec).tolist())
+            self.dirty = True
 
     def _rescore(self) -> None:
-        m = len(self.rows)
-        feats = np.fromiter(chain.from_iterable(self.rows), np.float64, m * len(FEATURES))
-        self.feats = feats.reshape(m, len(FEATURES))
-        self.scores = _scores(self.feats, self.w_vec).tolist()
+        # Products from different blocks may differ from score_spans' in the last bit; only
+        # near ties could notice, and those are recomputed row by row as there.
+        self.scores = _untie(list(self.raw), self.rows.__getitem__, self.w_vec)
         scores, keys = self.scores, self.keys
-        self.order = sorted(range(m), key=lambda k: (-scores[k], keys[k]))
+        self.order = sorted(range(len(scores)), key=lambda k: (-scores[k], keys[k]))
         self.dirty = False
 
     def _peek(self) -> int | None:
@@ -1027,7 +1043,7 @@ class _Pruner:
             return None
         self.done.add(best)
         s, c, cov = self.owners[best]
-        return Scored(s, c, self.feats[best], self.scores[best], cov)
+        return Scored(s, c, self.rows[best], self.scores[best], cov)
 
     def __iter__(self) -> Iterator[Scored]:
         k = 0
