@@ -753,6 +753,7 @@ class _SpanBound:
     Called for every candidate sentence, so the per-question part is summed up front."""
 
     __slots__ = (
+        "_blind",
         "_caps_type",
         "_const",
         "_len",
@@ -799,6 +800,10 @@ class _SpanBound:
         lw = [w[_F[n]] if n in _F else 0.0 for n in ("length", "length_sq", "phrase_q_len")]
         self._len = (lw[0] + (0.0 if q.typed else lw[2]), lw[1] / 10.0)
         self._lengths: dict[int, float] = {}
+        # Before a sentence is split into words, any of them may be there.
+        self._blind = self._rest(
+            4, digit=True, caps=True, multi=True, focus=True, place=True, person=True
+        )
 
     def _gain(self, n: str, hi: float | None = None) -> float:
         """The most feature ``n`` can add, its range's upper end lowered to ``hi``."""
@@ -813,45 +818,67 @@ class _SpanBound:
 
     def lengths(self, n_max: int) -> float:
         """Max over whole n in [1, n_max] of a*n + b*n*n (the length features' share)."""
-        got = self._lengths.get(n_max)
+        a, b = self._len
+        top = max(1, n_max)
+        if b >= 0.0:  # convex or straight: at an end
+            return max(a + b, a * top + b * top * top)
+        v = -a / (2.0 * b)
+        # Concave: past the vertex's ceiling the maximum stops growing, so few keys.
+        top = min(top, max(1, math.ceil(v)))
+        got = self._lengths.get(top)
         if got is None:
-            a, b = self._len
-            top = max(1, n_max)
-            ns = {1, top}
-            if b < 0.0:  # concave: the vertex, rounded both ways, inside the range
-                v = -a / (2.0 * b)
-                ns.update(min(max(1, n), top) for n in (math.floor(v), math.ceil(v)))
-            got = self._lengths[n_max] = max(a * n + b * n * n for n in ns)
+            ns = {1, top, *(min(max(1, n), top) for n in (math.floor(v), math.ceil(v)))}
+            got = self._lengths[top] = max(a * n + b * n * n for n in ns)
         return got
 
     def __call__(self, cov: float, sw: SentenceWords | None, n_chars: int) -> float:
         """The bound for a sentence of ``n_chars`` characters with coverage ``cov``; its words
         ``sw``, once known, narrow it."""
-        on, off = self._on, self._off
+        out = self._gain("near_cov", cov)
         if sw is None:
-            k, n_max = 4, n_chars
-            digit = caps = multi = focus = place = person = True
-        else:
-            q = self._q
-            low = sw.lower
-            n_max = len(low)
-            qterms = q.qterms
-            k = 0
-            for x in sw.words:
-                if x.term in qterms:
-                    k += 1
-                    if k == 4:
-                        break
-            digit = sw.cum_digits[-1] > 0
-            caps = sw.cum_caps[-1] > 0
-            multi = sw.cum_caps[-1] > 1
-            f = q.focus_s
-            focus = f is not None and any(f in x for x in low)
-            words = set(low)
-            place = not words.isdisjoint(_PLACE_CUES)
-            person = not words.isdisjoint(_PERSON_CUES) or not words.isdisjoint(_PERSON_VERBS)
+            return out + self.lengths(n_chars) + self._blind
+        q = self._q
+        low = sw.lower
+        qterms = q.qterms
+        k = 0
+        for x in sw.words:
+            if x.term in qterms:
+                k += 1
+                if k == 4:
+                    break
+        caps = sw.cum_caps[-1]
+        f = q.focus_s
+        words = set(low)
+        return (
+            out
+            + self.lengths(len(low))
+            + self._rest(
+                k,
+                digit=sw.cum_digits[-1] > 0,
+                caps=caps > 0,
+                multi=caps > 1,
+                focus=f is not None and any(f in x for x in low),
+                place=not words.isdisjoint(_PLACE_CUES),
+                person=not words.isdisjoint(_PERSON_CUES) or not words.isdisjoint(_PERSON_VERBS),
+            )
+        )
+
+    def _rest(
+        self,
+        k: int,
+        *,
+        digit: bool,
+        caps: bool,
+        multi: bool,
+        focus: bool,
+        place: bool,
+        person: bool,
+    ) -> float:
+        """The bound's part besides coverage and length, for a sentence with ``k`` question-term
+        words (at most 4 count) and the given kinds of words."""
+        on, off = self._on, self._off
         left_run, right_run = self._runs[k]
-        out = self._const + self.lengths(n_max) + self._gain("near_cov", cov) + right_run
+        out = self._const + right_run
         out += (on if digit else off)["has_digit"]
         out += (on if focus else off)["focus"]
         out += (on if person else off)["person_cue"]
@@ -909,6 +936,8 @@ class _Pruner:
         # two terms it holds were adjacent in it (0, and exact, when there is none).
         self.bigram_hi: dict[int, float] = {}
         self.words: dict[int, SentenceWords] = {}
+        self.heads: dict[int, list[float]] = {}
+        self.exact_head: set[int] = set()
         pairs = setup.q_bigrams
         for i in self.covered:
             here = setup.heres[i]
@@ -965,16 +994,29 @@ class _Pruner:
         known.sort()
         return {i for _, i in known[:PHRASE_SENTENCES]}
 
+    def _head(self, i: int) -> list[float]:
+        """The head of sentence ``i``'s rows; until its bigram share is known, with the end
+        of that share's range the weight favours."""
+        head = self.heads.get(i)
+        bigram = self.bigram.get(i)
+        if head is None:
+            if bigram is None:
+                hi = self.bigram_hi[i] if self.w[_SENT_BIGRAM] > 0.0 else 0.0
+                head = self.heads[i] = self.setup.head(i, self.cov[i], hi)
+            else:
+                head = self.heads[i] = self.setup.head(i, self.cov[i], bigram)
+                self.exact_head.add(i)
+        elif bigram is not None and i not in self.exact_head:
+            head[_SENT_BIGRAM] = bigram
+            self.exact_head.add(i)
+        return head
+
     def sentence_bound(self, i: int) -> float:
         """At least the score of every span of sentence ``i``: from its term set alone, or
         from its words once it has been split into them."""
-        setup, w = self.setup, self.w
-        bigram = self.bigram.get(i)
-        if bigram is None:  # at the end of its range the weight favours
-            bigram = self.bigram_hi[i] if w[_SENT_BIGRAM] > 0.0 else 0.0
-        head = setup.head(i, self.cov[i], bigram)
+        w, head = self.w, self._head(i)
         base = sum(w[j] * head[j] for j in self.head_columns)
-        s = setup.sents[i]
+        s = self.setup.sents[i]
         return base + self.bound(self.cov[i], self.words.get(i), s.end - s.start)
 
     def _push(self, i: int) -> None:
@@ -987,8 +1029,7 @@ class _Pruner:
         sw = self._words(i)
         cov = self.cov[i]
         s = setup.sents[i]
-        head = setup.head(i, cov, self.bigram[i])
-        sf = SentenceFeatures(setup.q, setup.texts[s.source], sw, head)
+        sf = SentenceFeatures(setup.q, setup.texts[s.source], sw, self._head(i))
         rows = []
         for k, c in enumerate(setup.candidates(i, sw, i in self.phrase_ok)):
             row = span_row(setup.q, sf, c)
@@ -1008,8 +1049,9 @@ class _Pruner:
         # Products from different blocks may differ from score_spans' in the last bit; only
         # near ties could notice, and those are recomputed row by row as there.
         self.scores = _untie(list(self.raw), self.rows.__getitem__, self.w_vec)
-        scores, keys = self.scores, self.keys
-        self.order = sorted(range(len(scores)), key=lambda k: (-scores[k], keys[k]))
+        neg = [-x for x in self.scores]
+        ranked = sorted(zip(neg, self.keys, range(len(neg)), strict=True))
+        self.order = [k for _, _, k in ranked]
         self.dirty = False
 
     def _peek(self) -> int | None:

@@ -147,6 +147,8 @@ def _bound_violations(index, qs) -> list[tuple[str, int]]:
             bigram = pruner.bigram.get(i)
             if pruner.bigram_hi[i]:
                 pruner.bigram.pop(i, None)
+            pruner.heads.pop(i, None)
+            pruner.exact_head.discard(i)
             before = pruner.sentence_bound(i)
             if words is not None:
                 pruner.words[i], pruner.bigram[i] = words, bigram
@@ -192,3 +194,16 @@ def test_read_to_the_end_it_is_the_full_ranking(text, question, seed):
         got = list(lazy.spans)
         assert len(got) == len(full.spans)
         assert all(map(_same, got, full.spans))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_length_bound_is_the_best_whole_length(seed):
+    rng = np.random.default_rng(seed)
+    w = (rng.normal(size=len(FEATURES)) * 2).tolist()
+    for question in ("Who built it?", "what harbour town"):
+        q = rank_module._Question(question_type(question), {"town"}, {"town": 1.0})
+        bound = rank_module._SpanBound(w, q)
+        a, b = bound._len
+        for n_max in (0, 1, 2, 3, 5, 9, 40):
+            best = max(a * n + b * n * n for n in range(1, max(1, n_max) + 1))
+            assert abs(bound.lengths(n_max) - best) <= 1e-12
