@@ -1,6 +1,7 @@
 """Answer latency (``Engine.ask``) and extraction time, the working tree against a base commit.
 
     python bench/extract_speed.py [--base 0c36adc] [--index DIR] [--squad] [--questions 1000]
+        [--queries FILE]
 
 Both versions of the ``bot`` package are loaded into this one process (the base from
 ``git archive``), each opens an engine over the same index, and every question is asked of both
@@ -10,7 +11,8 @@ reported next to wall time. The answer cache is off, so every ask is a full answ
 
 Corpora: ``--index`` is an index built by ``bench/scale.py`` (200-token chunks; by default
 ``bench/data/work/index-200k``, else ``index-real``), asked word queries drawn as ``scale.py``
-draws them; ``--squad`` indexes the SQuAD v1.1 dev paragraphs and asks their questions.
+draws them, or the queries of ``--queries`` (the file ``scale.py phase query`` times);
+``--squad`` indexes the SQuAD v1.1 dev paragraphs and asks their questions.
 Each version is warmed up on questions that are not measured. Results also go to
 ``bench/out/extract_speed.json``.
 """
@@ -163,6 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--squad", action="store_true", help="also the SQuAD dev questions")
     p.add_argument("--no-index", action="store_true", help="skip the docs index")
     p.add_argument("--questions", type=int, default=1000)
+    p.add_argument(
+        "--queries",
+        type=Path,
+        help="ask these queries (a JSON list, e.g. bench/scale.py's queries-200k.json) of the "
+        "index instead of drawing word queries",
+    )
     p.add_argument("--warmup", type=int, default=50)
     args = p.parse_args(argv)
 
@@ -196,7 +204,10 @@ def main(argv: list[str] | None = None) -> int:
             index = pair[1].engine.index
             print(f"index {index_dir}: {index.stats.chunks} chunks", flush=True)
             warm = scale_queries(index, args.warmup, seed=7)
-            questions = scale_queries(index, args.questions, seed=42)
+            if args.queries is not None:
+                questions = json.loads(args.queries.read_text())[: args.questions]
+            else:
+                questions = scale_queries(index, args.questions, seed=42)
             results.append(
                 run_pair(f"{index_dir.name} ({index.stats.chunks} chunks)", pair, warm, questions)
             )

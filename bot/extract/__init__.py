@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from itertools import islice
 from pathlib import Path
 from typing import Protocol
 
@@ -16,7 +17,7 @@ from bot.analyze import Analyzer, words
 from bot.extract.candidates import word_cache
 from bot.extract.confidence import confidence, confidence_features
 from bot.extract.qtype import question_type
-from bot.extract.rank import FEATURES, score_spans
+from bot.extract.rank import FEATURES, rank_lazily
 from bot.index.bm25 import idf, memo_idf
 from bot.models import Chunk, Document, Extraction, Hit, IndexStats
 
@@ -108,9 +109,11 @@ def best_span(
     qtype = question_type(question)
     document = document_cache(index)
     idf = corpus_idf(index)
-    ranking = score_spans(question, qtype, hits, document, analyzer, max_chunks=MAX_CHUNKS, idf=idf)
+    # Only the best span and the runner-up are read: the lazy ranking scores just the
+    # sentences that could hold them.
+    ranking = rank_lazily(question, qtype, hits, document, analyzer, max_chunks=MAX_CHUNKS, idf=idf)
     top = None
-    for s in ranking.spans[:50]:
+    for s in islice(ranking.spans, 50):
         text = document(s.sentence.source).text
         start, end = strip_span(text, s.candidate.start, s.candidate.end)
         if start < end:
@@ -119,7 +122,7 @@ def best_span(
     if top is None:
         return None
     runner_up = None
-    for s in ranking.spans[1:200]:
+    for s in islice(ranking.spans, 1, 200):
         other = _norm(document(s.sentence.source).text[s.candidate.start : s.candidate.end])
         if other not in answer and answer not in other:
             runner_up = s

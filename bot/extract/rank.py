@@ -8,10 +8,11 @@ SQuAD articles, see ``bot.extract.train``), so the scorer stays inspectable.
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import chain, pairwise
@@ -152,6 +153,62 @@ _LEFT_SHARE = _F["left_share"]
 _NAME_STARTS_SENTENCE = _F["name_starts_sentence"]
 _CONTEXT_COV = _F["context_cov"]
 _TYPED_KINDS = (NUMBER, MONEY, PERCENT, DATE)
+# The features ``score_spans`` sets once per sentence (the head of every row of it); the rest
+# are set per span by ``span_row``.
+_HEAD_FEATURES = frozenset(
+    ("bias", "sent_cov", "sent_bigram", "context_cov", "hit_ratio", "hit_first")
+)
+# What each span feature can be, for the bound ``rank_lazily`` prunes sentences with; the
+# question and the sentence narrow some (``_SpanBound``). A feature of ``FEATURES`` that is
+# neither here nor in the head turns pruning off (every sentence is scored), so a new feature
+# costs speed, never a wrong answer, until its range is declared here.
+_SPAN_RANGES: dict[str, tuple[float, float]] = {
+    "type_match": (0.0, 1.0),  # the question's compatible kinds: at most its best fit
+    "typed_q_nomatch": (0.0, 1.0),  # 0 for an open question
+    "in_question": (0.0, 1.0),
+    "near_cov": (0.0, 1.0),  # a subset of the sentence's question terms: at most its coverage
+    "near_dist": (0.0, 0.5),  # the nearest question term outside a span is a word or more away
+    "prev_match": (0.0, 1.0),
+    "next_match": (0.0, 1.0),
+    "focus": (0.0, 1.0),  # 0 without a focus noun
+    "cap_share": (0.0, 1.0),
+    "place_cue": (0.0, 1.0),  # where-questions only
+    "person_cue": (0.0, 1.0),  # who-questions only
+    "phrase_q_name": (0.0, 1.0),  # open questions only
+    "phrase_q_typed": (0.0, 1.0),  # open questions only
+    "multiword_name": (0.0, 1.0),  # who- and which-name questions only
+    "has_digit": (0.0, 1.0),  # 0 in a sentence without digits
+    "starts_sentence": (0.0, 1.0),
+    "left_run": (0.0, 4.0),  # at most the sentence's question-term words, and 4
+    "right_run": (0.0, 4.0),
+    "left_stop": (0.0, 1.0),
+    "left_punct": (0.0, 1.0),
+    "right_punct": (0.0, 1.0),
+    "right_stop": (0.0, 1.0),
+    "verbish_edge": (0.0, 1.0),
+    "same_clause": (0.0, 1.0),
+    "lower_single": (0.0, 1.0),
+    "cuts_name": (0.0, 1.0),
+    "left_share": (0.0, 1.0),
+    "name_starts_sentence": (0.0, 1.0),
+}
+# Functions of the span's word count n (1 <= n <= the sentence's words), bounded together:
+# length = n, length_sq = n * n / 10, phrase_q_len = n for an open question (else 0).
+_LENGTH_FEATURES = frozenset(("length", "length_sq", "phrase_q_len"))
+# All 0 when a span starts its sentence (``SentenceFeatures.left`` of word 0, and no question
+# term before it) ...
+_LEFT_GROUP = frozenset(
+    ("prev_match", "place_cue", "left_run", "left_stop", "left_punct", "left_share")
+)
+# ... and these 0 unless it does; one span sets at most one of them.
+_START_GROUP = frozenset(("starts_sentence", "name_starts_sentence"))
+# Set only for a name span: 0 in a sentence without a capitalised word.
+_NAME_FEATURES = frozenset(("phrase_q_name", "name_starts_sentence", "multiword_name"))
+# Narrowed by the sentence's words: at most its coverage, its question-term words, 0 without a
+# digit, without a word holding the focus noun, without a place or person cue word.
+_SENTENCE_FEATURES = frozenset(
+    ("near_cov", "left_run", "right_run", "has_digit", "focus", "place_cue", "person_cue")
+)
 _VERBISH = ("ed", "ing", "ly")
 
 _COMPATIBLE: dict[str, dict[str, float]] = {
@@ -527,17 +584,109 @@ def _scores(feats: np.ndarray, w: np.ndarray) -> np.ndarray:
     product per row, which can swap spans whose scores tie exactly (say, two features that
     trade places); the rows within a hair of another are therefore scored again one by one,
     so ties fall as a per-row ``f @ w`` orders them."""
-    scores = feats @ w
-    if len(scores) > 1:
-        s = np.sort(scores)
-        close = np.abs(np.diff(s)) <= 1e-9 * np.maximum(1.0, np.abs(s[1:]))
-        if close.any():
-            near = np.zeros(len(s), dtype=bool)
-            near[1:] |= close
-            near[:-1] |= close
-            for k in np.flatnonzero(np.isin(scores, s[near])).tolist():
-                scores[k] = float(feats[k] @ w)
+    return np.array(_untie((feats @ w).tolist(), feats.__getitem__, w))
+
+
+def _untie(scores: list[float], row: Callable[[int], np.ndarray], w: np.ndarray) -> list[float]:
+    """``scores`` (of the rows ``row(k)``) with those within a hair of another recomputed
+    one row at a time (see ``_scores``). A few hundred scores: plain Python beats numpy's
+    per-call cost here."""
+    near = set()
+    s = sorted(scores)
+    for a, b in pairwise(s):
+        if abs(b - a) <= 1e-9 * max(1.0, abs(b)):
+            near.add(a)
+            near.add(b)
+    if near:
+        for k, x in enumerate(scores):
+            if x in near:
+                scores[k] = float(row(k) @ w)
     return scores
+
+
+class _Setup:
+    """What every span of one question shares: the sentences of the top chunks, the question
+    terms each holds, the term weights, and the per-sentence values the head of a row is made
+    of. ``score_spans`` and ``rank_lazily`` build it the same way, so their floats agree."""
+
+    __slots__ = (
+        "cache",
+        "found",
+        "heres",
+        "q",
+        "q_bigrams",
+        "sents",
+        "texts",
+        "top_score",
+        "weights",
+    )
+
+    def __init__(
+        self,
+        question_terms: list[str],
+        qtype: QType,
+        hits: Sequence[Hit],
+        document: Callable[[str], Document],
+        analyzer: Analyzer,
+        max_chunks: int,
+        idf: Callable[[str], float] | None,
+    ) -> None:
+        qterms = set(question_terms)
+        self.q_bigrams = _bigrams(question_terms)
+        self.sents = sents = gather_sentences(hits, document, max_chunks)
+        self.top_score = max(h.score for h in hits) or 1.0
+        self.texts = texts = {s.source: document(s.source).text for s in sents}
+        self.cache = cache = word_cache(analyzer)
+        # Only the question terms of a sentence matter for weights and coverage, so a sentence
+        # that shares none is never split into words.
+        self.heres = heres = [qterms & cache.terms(texts[s.source][s.start : s.end]) for s in sents]
+        self.weights = weights = term_weights(sorted(qterms), heres, idf)
+        self.found = frozenset().union(*heres) if heres else frozenset()
+        self.q = _Question(qtype, qterms, weights)
+
+    def coverage(self, i: int) -> float:
+        return sum(self.weights[t] for t in self.heres[i]) / self.q.total
+
+    def words(self, i: int) -> SentenceWords:
+        s = self.sents[i]
+        return self.cache.words(self.texts[s.source][s.start : s.end], s.start)
+
+    def bigram_share(self, sw: SentenceWords) -> float:
+        return len(self.q_bigrams & sw.bigrams) / max(1, len(self.q_bigrams))
+
+    def head(self, i: int, cov: float, bigram: float) -> list[float]:
+        """The sentence-level values every span row of sentence ``i`` starts from."""
+        s = self.sents[i]
+        sents, heres, weights = self.sents, self.heres, self.weights
+        text = self.texts[s.source]
+        ctx = 0.0
+        prev = sents[i - 1] if i > 0 else None
+        # A pronoun subject ("It cost ...") leaves the topic words in the sentence before.
+        if (
+            prev is not None
+            and prev.source == s.source
+            and prev.end <= s.start
+            and text[prev.end : s.start].count("\n") <= 1
+        ):
+            ctx = sum(weights[t] for t in heres[i - 1] - heres[i]) / self.q.total
+        head = [0.0] * len(FEATURES)
+        head[_BIAS] = 1.0
+        head[_SENT_COV] = cov
+        head[_SENT_BIGRAM] = bigram
+        head[_CONTEXT_COV] = ctx
+        head[_HIT_RATIO] = s.hit_score / self.top_score
+        head[_HIT_FIRST] = 1.0 if s.rank == 0 else 0.0
+        return head
+
+    def candidates(self, i: int, sw: SentenceWords, phrases: bool) -> tuple[Candidate, ...]:
+        s = self.sents[i]
+        return self.cache.candidates(
+            self.texts[s.source], s.start, s.end, sw.words, phrases=phrases
+        )
+
+
+def _phrase_key(cov: float, bigram: float) -> float:
+    return -(cov + 0.05 * bigram)
 
 
 def score_spans(
@@ -555,64 +704,33 @@ def score_spans(
     linear score, best first (ties: the shorter span, then the earlier one)."""
     w_vec = load_weights() if weights is None else weights
     q_list = analyzer.terms(question)
-    qterms = set(q_list)
-    if not qterms or not hits:
+    if not q_list or not hits:
         return Ranking([], {}, frozenset())
-    q_bigrams = _bigrams(q_list)
-    sents = gather_sentences(hits, document, max_chunks)
-    top_score = max(h.score for h in hits) or 1.0
-    texts = {s.source: document(s.source).text for s in sents}
-    cache = word_cache(analyzer)
-    # Only the question terms of a sentence matter for weights and coverage, so a sentence that
-    # shares none is never split into words.
-    heres = [qterms & cache.terms(texts[s.source][s.start : s.end]) for s in sents]
-    weights = term_weights(sorted(qterms), heres, idf)
-    q = _Question(qtype, qterms, weights)
+    setup = _Setup(q_list, qtype, hits, document, analyzer, max_chunks, idf)
+    q, sents, heres = setup.q, setup.sents, setup.heres
 
     covered: list[tuple[int, float, float]] = []  # (sentence, coverage, bigram share)
-    for i, s in enumerate(sents):
+    for i in range(len(sents)):
         if heres[i]:
-            cov = sum(weights[t] for t in heres[i]) / q.total
-            sw = cache.words(texts[s.source][s.start : s.end], s.start)
-            bigram = len(q_bigrams & sw.bigrams) / max(1, len(q_bigrams))
-            covered.append((i, cov, bigram))
+            covered.append((i, setup.coverage(i), setup.bigram_share(setup.words(i))))
     # Phrases only from the sentences that best cover the question (cost grows with n-grams);
     # a sentence without question terms scores 0 here and cannot be among them before one with.
-    ranked = sorted(covered, key=lambda r: -(r[1] + 0.05 * r[2]))
+    ranked = sorted(covered, key=lambda r: _phrase_key(r[1], r[2]))
     phrase_ok = {r[0] for r in ranked[:PHRASE_SENTENCES]}
 
     rows: list[list[float]] = []
     owners: list[tuple[Sentence, Candidate, float]] = []
     for i, cov, bigram in covered:
         s = sents[i]
-        text = texts[s.source]
-        ctx = 0.0
-        prev = sents[i - 1] if i > 0 else None
-        # A pronoun subject ("It cost ...") leaves the topic words in the sentence before.
-        if (
-            prev is not None
-            and prev.source == s.source
-            and prev.end <= s.start
-            and text[prev.end : s.start].count("\n") <= 1
-        ):
-            ctx = sum(weights[t] for t in heres[i - 1] - heres[i]) / q.total
-        head = [0.0] * len(FEATURES)
-        head[_BIAS] = 1.0
-        head[_SENT_COV] = cov
-        head[_SENT_BIGRAM] = bigram
-        head[_CONTEXT_COV] = ctx
-        head[_HIT_RATIO] = s.hit_score / top_score
-        head[_HIT_FIRST] = 1.0 if s.rank == 0 else 0.0
-        sw = cache.words(text[s.start : s.end], s.start)
-        sf = SentenceFeatures(q, text, sw, head)
-        for c in cache.candidates(text, s.start, s.end, sw.words, phrases=i in phrase_ok):
+        sw = setup.words(i)
+        sf = SentenceFeatures(q, setup.texts[s.source], sw, setup.head(i, cov, bigram))
+        for c in setup.candidates(i, sw, i in phrase_ok):
             row = span_row(q, sf, c)
             if row is not None:
                 rows.append(row)
                 owners.append((s, c, cov))
-    found = frozenset().union(*heres) if heres else frozenset()
     if not rows:
-        return Ranking([], weights, found)
+        return Ranking([], setup.weights, setup.found)
     m = len(rows)
     feats = np.fromiter(chain.from_iterable(rows), np.float64, m * len(FEATURES))
     feats = feats.reshape(m, len(FEATURES))
@@ -625,17 +743,395 @@ def score_spans(
     for k in order.tolist():
         s, c, cov = owners[k]
         spans.append(Scored(s, c, feats[k], score_list[k], cov))
-    return Ranking(spans, weights, found)
+    return Ranking(spans, setup.weights, setup.found)
+
+
+class _SpanBound:
+    """An upper bound of ``w @ row - w @ head`` over every span a sentence can hold: the
+    weighted maximum of each span feature over its range, narrowed by what the question and
+    the sentence allow. Derived from the loaded weights at run time, so a refit stays exact.
+    Called for every candidate sentence, so the per-question part is summed up front."""
+
+    __slots__ = (
+        "_blind",
+        "_caps_type",
+        "_const",
+        "_len",
+        "_lengths",
+        "_off",
+        "_on",
+        "_q",
+        "_ranges",
+        "_runs",
+        "_w",
+        "usable",
+    )
+
+    def __init__(self, w: Sequence[float], q: _Question) -> None:
+        self.usable = set(FEATURES) <= _HEAD_FEATURES | set(_SPAN_RANGES) | _LENGTH_FEATURES
+        self._w = w
+        self._q = q
+        ranges = {n: r for n, r in _SPAN_RANGES.items() if n in _F}
+        # What the question rules out, as ``span_row`` sets these features.
+        narrow = {
+            "type_match": max(q.fit.values(), default=0.0),
+            "typed_q_nomatch": 1.0 if q.typed else 0.0,
+            "focus": 1.0 if q.focus is not None else 0.0,
+            "place_cue": 1.0 if q.place else 0.0,
+            "person_cue": 1.0 if q.person else 0.0,
+            "phrase_q_name": 0.0 if q.typed else 1.0,
+            "phrase_q_typed": 0.0 if q.typed else 1.0,
+            "multiword_name": 1.0 if q.multiword else 0.0,
+        }
+        for n, hi in narrow.items():
+            if n in ranges:
+                ranges[n] = (ranges[n][0], min(ranges[n][1], hi))
+        self._ranges = ranges
+        # For a who- or which-name question only a name fits, and names need capitals.
+        self._caps_type = bool(q.fit) and set(q.fit) <= {NAME}
+        varying = _SENTENCE_FEATURES | _LEFT_GROUP | _START_GROUP | _NAME_FEATURES
+        varying |= {"type_match"} if self._caps_type else set()
+        self._const = sum(self._gain(n) for n in ranges if n not in varying)
+        self._on = {n: self._gain(n) for n in varying}
+        self._off = {n: self._gain(n, 0.0) for n in varying}
+        self._runs = [
+            (self._gain("left_run", float(k)), self._gain("right_run", float(k))) for k in range(5)
+        ]
+        lw = [w[_F[n]] if n in _F else 0.0 for n in ("length", "length_sq", "phrase_q_len")]
+        self._len = (lw[0] + (0.0 if q.typed else lw[2]), lw[1] / 10.0)
+        self._lengths: dict[int, float] = {}
+        # Before a sentence is split into words, any of them may be there.
+        self._blind = self._rest(
+            4, digit=True, caps=True, multi=True, focus=True, place=True, person=True
+        )
+
+    def _gain(self, n: str, hi: float | None = None) -> float:
+        """The most feature ``n`` can add, its range's upper end lowered to ``hi``."""
+        r = self._ranges.get(n)
+        if r is None:
+            return 0.0
+        lo, top = r
+        if hi is not None and hi < top:
+            top = hi
+        wn = self._w[_F[n]]
+        return max(wn * lo, wn * top)
+
+    def lengths(self, n_max: int) -> float:
+        """Max over whole n in [1, n_max] of a*n + b*n*n (the length features' share)."""
+        a, b = self._len
+        top = max(1, n_max)
+        if b >= 0.0:  # convex or straight: at an end
+            return max(a + b, a * top + b * top * top)
+        v = -a / (2.0 * b)
+        # Concave: past the vertex's ceiling the maximum stops growing, so few keys.
+        top = min(top, max(1, math.ceil(v)))
+        got = self._lengths.get(top)
+        if got is None:
+            ns = {1, top, *(min(max(1, n), top) for n in (math.floor(v), math.ceil(v)))}
+            got = self._lengths[top] = max(a * n + b * n * n for n in ns)
+        return got
+
+    def __call__(self, cov: float, sw: SentenceWords | None, n_chars: int) -> float:
+        """The bound for a sentence of ``n_chars`` characters with coverage ``cov``; its words
+        ``sw``, once known, narrow it."""
+        out = self._gain("near_cov", cov)
+        if sw is None:
+            return out + self.lengths(n_chars) + self._blind
+        q = self._q
+        low = sw.lower
+        qterms = q.qterms
+        k = 0
+        for x in sw.words:
+            if x.term in qterms:
+                k += 1
+                if k == 4:
+                    break
+        caps = sw.cum_caps[-1]
+        f = q.focus_s
+        words = set(low)
+        return (
+            out
+            + self.lengths(len(low))
+            + self._rest(
+                k,
+                digit=sw.cum_digits[-1] > 0,
+                caps=caps > 0,
+                multi=caps > 1,
+                focus=f is not None and any(f in x for x in low),
+                place=not words.isdisjoint(_PLACE_CUES),
+                person=not words.isdisjoint(_PERSON_CUES) or not words.isdisjoint(_PERSON_VERBS),
+            )
+        )
+
+    def _rest(
+        self,
+        k: int,
+        *,
+        digit: bool,
+        caps: bool,
+        multi: bool,
+        focus: bool,
+        place: bool,
+        person: bool,
+    ) -> float:
+        """The bound's part besides coverage and length, for a sentence with ``k`` question-term
+        words (at most 4 count) and the given kinds of words."""
+        on, off = self._on, self._off
+        left_run, right_run = self._runs[k]
+        out = self._const + right_run
+        out += (on if digit else off)["has_digit"]
+        out += (on if focus else off)["focus"]
+        out += (on if person else off)["person_cue"]
+        out += (on if caps else off)["phrase_q_name"]
+        out += (on if multi else off)["multiword_name"]
+        if self._caps_type:
+            out += (on if caps else off)["type_match"]
+        # A span at the sentence start has nothing before it; one after it does not start it.
+        left = (
+            on["prev_match"]
+            + (on if place else off)["place_cue"]
+            + left_run
+            + on["left_stop"]
+            + on["left_punct"]
+            + on["left_share"]
+        )
+        start = max(on["starts_sentence"], (on if caps else off)["name_starts_sentence"])
+        return out + max(left, start)
+
+
+@dataclass(slots=True)
+class LazyRanking:
+    """``score_spans``' ranking, computed only as far as it is read: ``spans`` yields the spans
+    best first, in the same order and with the same values as ``Ranking.spans``."""
+
+    spans: Iterable[Scored]
+    weights: dict[str, float]
+    found: frozenset[str]
+
+
+# Bounds and scores are sums of ~40 products; their rounding is some 1e-15 relative, and
+# ``_scores`` treats scores within 1e-9 of each other as ties. A sentence is skipped only
+# when its bound is this far below the span to be emitted, so neither can change the order.
+_PRUNE_MARGIN = 1e-6
+
+
+class _Pruner:
+    """Branch and bound over sentences: a sentence's bound is its head score plus
+    ``_SpanBound``; sentences are scored in falling bound, and the next span of the ranking is
+    final once no unscored sentence's bound comes within ``_PRUNE_MARGIN`` of it. A sentence
+    is first bounded from its term set alone and split into words only when that bound is
+    reached."""
+
+    def __init__(self, setup: _Setup, w_vec: np.ndarray) -> None:
+        self.setup = setup
+        self.w_vec = w_vec
+        self.w = w = w_vec.tolist()
+        q = setup.q
+        self.bound = _SpanBound(w, q)
+        self.head_columns = [_F[n] for n in _HEAD_FEATURES]
+        self.covered = [i for i, here in enumerate(setup.heres) if here]
+        self.cov = {i: setup.coverage(i) for i in self.covered}
+        self.bigram: dict[int, float] = {}  # exact, once known
+        # Before a sentence is split into words: its share if every question bigram whose
+        # two terms it holds were adjacent in it (0, and exact, when there is none).
+        self.bigram_hi: dict[int, float] = {}
+        self.words: dict[int, SentenceWords] = {}
+        self.heads: dict[int, list[float]] = {}
+        self.exact_head: set[int] = set()
+        pairs = setup.q_bigrams
+        for i in self.covered:
+            here = setup.heres[i]
+            both = sum(1 for a, b in pairs if a in here and b in here)
+            if both:
+                self.bigram_hi[i] = both / max(1, len(pairs))
+            else:
+                self.bigram[i] = self.bigram_hi[i] = 0.0
+        self.phrase_ok = self._phrase_sentences()
+        # Per scored span: its feature row, its product with the weights, its owner, and the
+        # tie-breaking key of the full ranking (shorter first, then sentence and candidate
+        # order, which is the order score_spans builds its rows in).
+        self.rows: list[np.ndarray] = []
+        self.raw: list[float] = []
+        self.owners: list[tuple[Sentence, Candidate, float]] = []
+        self.keys: list[tuple[int, int, int]] = []
+        self.scores: list[float] = []
+        self.order: list[int] = []
+        self.done: set[int] = set()
+        self.emitted: list[Scored] = []
+        self.dirty = False
+        self.heap: list[tuple[float, int, int]] = []
+        if not self.bound.usable:
+            for i in self.covered:  # an undeclared feature: score everything
+                self._visit(i)
+            return
+        for i in self.covered:
+            self._push(i)
+
+    def _words(self, i: int) -> SentenceWords:
+        sw = self.words.get(i)
+        if sw is None:
+            sw = self.words[i] = self.setup.words(i)
+            if i not in self.bigram:
+                self.bigram[i] = self.setup.bigram_share(sw)
+        return sw
+
+    def _phrase_sentences(self) -> set[int]:
+        """``score_spans``' phrase sentences (the best ``PHRASE_SENTENCES`` by coverage and
+        bigram share, ties to the earlier), splitting into words only the sentences whose
+        unknown bigram share could still put them among those."""
+        hi = {i: self.cov[i] + 0.05 * self.bigram_hi[i] for i in self.covered}
+        known: list[tuple[float, int]] = []
+        for i in sorted(self.covered, key=lambda i: (-hi[i], i)):
+            if len(known) >= PHRASE_SENTENCES:
+                known.sort()
+                # Strictly below the last of them even at its largest: neither it nor any
+                # later one (smaller maxima) can enter, not even by a tie.
+                if -known[PHRASE_SENTENCES - 1][0] > hi[i] + 1e-12:
+                    break
+            if i not in self.bigram:
+                self._words(i)
+            known.append((_phrase_key(self.cov[i], self.bigram[i]), i))
+        known.sort()
+        return {i for _, i in known[:PHRASE_SENTENCES]}
+
+    def _head(self, i: int) -> list[float]:
+        """The head of sentence ``i``'s rows; until its bigram share is known, with the end
+        of that share's range the weight favours."""
+        head = self.heads.get(i)
+        bigram = self.bigram.get(i)
+        if head is None:
+            if bigram is None:
+                hi = self.bigram_hi[i] if self.w[_SENT_BIGRAM] > 0.0 else 0.0
+                head = self.heads[i] = self.setup.head(i, self.cov[i], hi)
+            else:
+                head = self.heads[i] = self.setup.head(i, self.cov[i], bigram)
+                self.exact_head.add(i)
+        elif bigram is not None and i not in self.exact_head:
+            head[_SENT_BIGRAM] = bigram
+            self.exact_head.add(i)
+        return head
+
+    def sentence_bound(self, i: int) -> float:
+        """At least the score of every span of sentence ``i``: from its term set alone, or
+        from its words once it has been split into them."""
+        w, head = self.w, self._head(i)
+        base = sum(w[j] * head[j] for j in self.head_columns)
+        s = self.setup.sents[i]
+        return base + self.bound(self.cov[i], self.words.get(i), s.end - s.start)
+
+    def _push(self, i: int) -> None:
+        # Stage 1: to be split into words and bounded again; stage 2: to be scored.
+        stage = 1 if i not in self.words else 2
+        heapq.heappush(self.heap, (-self.sentence_bound(i), i, stage))
+
+    def _visit(self, i: int) -> None:
+        setup = self.setup
+        sw = self._words(i)
+        cov = self.cov[i]
+        s = setup.sents[i]
+        sf = SentenceFeatures(setup.q, setup.texts[s.source], sw, self._head(i))
+        rows = []
+        for k, c in enumerate(setup.candidates(i, sw, i in self.phrase_ok)):
+            row = span_row(setup.q, sf, c)
+            if row is not None:
+                rows.append(row)
+                self.owners.append((s, c, cov))
+                self.keys.append((c.end - c.start, i, k))
+        if rows:
+            m = len(rows)
+            block = np.fromiter(chain.from_iterable(rows), np.float64, m * len(FEATURES))
+            block = block.reshape(m, len(FEATURES))
+            self.rows.extend(block)
+            self.raw.extend((block @ self.w_vec).tolist())
+            self.dirty = True
+
+    def _rescore(self) -> None:
+        # Products from different blocks may differ from score_spans' in the last bit; only
+        # near ties could notice, and those are recomputed row by row as there.
+        self.scores = _untie(list(self.raw), self.rows.__getitem__, self.w_vec)
+        neg = [-x for x in self.scores]
+        ranked = sorted(zip(neg, self.keys, range(len(neg)), strict=True))
+        self.order = [k for _, _, k in ranked]
+        self.dirty = False
+
+    def _peek(self) -> int | None:
+        for k in self.order:
+            if k not in self.done:
+                return k
+        return None
+
+    def next(self) -> Scored | None:
+        while True:
+            if self.dirty:
+                self._rescore()
+            best = self._peek()
+            floor = None
+            if best is not None:
+                top = self.scores[best]
+                floor = top - _PRUNE_MARGIN * max(1.0, abs(top))
+            heap = self.heap
+            while heap and (floor is None or -heap[0][0] >= floor):
+                _, i, stage = heapq.heappop(heap)
+                if stage == 1:
+                    self._words(i)
+                    self._push(i)
+                else:
+                    self._visit(i)
+                    if floor is None and self.dirty:
+                        break  # a first score to prune against
+            if not self.dirty:
+                break
+        if best is None:
+            return None
+        self.done.add(best)
+        s, c, cov = self.owners[best]
+        return Scored(s, c, self.rows[best], self.scores[best], cov)
+
+    def __iter__(self) -> Iterator[Scored]:
+        k = 0
+        while True:
+            if k == len(self.emitted):
+                nxt = self.next()
+                if nxt is None:
+                    return
+                self.emitted.append(nxt)
+            yield self.emitted[k]
+            k += 1
+
+
+def rank_lazily(
+    question: str,
+    qtype: QType,
+    hits: Sequence[Hit],
+    document: Callable[[str], Document],
+    analyzer: Analyzer,
+    *,
+    max_chunks: int,
+    idf: Callable[[str], float] | None = None,
+    weights: np.ndarray | None = None,
+) -> LazyRanking:
+    """``score_spans``, but a sentence is split into words and its spans are scored only when
+    the spans read so far could still be beaten by one of it; reading the first few spans
+    then costs a fraction of the whole ranking. Iterating ``spans`` to the end gives every
+    span ``score_spans`` gives, in its order."""
+    w_vec = load_weights() if weights is None else weights
+    q_list = analyzer.terms(question)
+    if not q_list or not hits:
+        return LazyRanking((), {}, frozenset())
+    setup = _Setup(q_list, qtype, hits, document, analyzer, max_chunks, idf)
+    return LazyRanking(_Pruner(setup, w_vec), setup.weights, setup.found)
 
 
 __all__ = [
     "FEATURES",
+    "LazyRanking",
     "Ranking",
     "Scored",
     "Sentence",
     "SentenceFeatures",
     "gather_sentences",
     "load_weights",
+    "rank_lazily",
     "score_spans",
     "span_features",
     "span_row",

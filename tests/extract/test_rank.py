@@ -1,0 +1,209 @@
+"""``rank_lazily`` (branch and bound over sentences) against the full ``score_spans`` ranking: the
+spans it hands out first, and so the answer and runner-up ``best_span`` reads, are the same, on
+real SQuAD questions, on word queries, under other weights, and on generated documents."""
+
+import json
+import random
+import re
+from dataclasses import replace
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import bot.extract as extract_module
+from bot.extract import MAX_CHUNKS, best_span, corpus_idf, document_cache
+from bot.extract import rank as rank_module
+from bot.extract.qtype import question_type
+from bot.extract.rank import FEATURES, load_weights, rank_lazily, score_spans
+from tests.extract.paragraphs import ANALYZER, ParagraphIndex
+from tests.extract.test_fast_path import documents, questions
+
+FIX = Path(__file__).parent.parent / "fixtures"
+
+
+def _squad() -> tuple[ParagraphIndex, list[str]]:
+    data = json.loads((FIX / "squad_slice.json").read_text(encoding="utf-8"))["data"]
+    texts = {a["title"] + ".txt": "\n\n".join(p["context"] for p in a["paragraphs"]) for a in data}
+    qs = [q["question"] for a in data for p in a["paragraphs"] for q in p["qas"]]
+    # Word queries as the scale benchmark asks them: open questions over many sentences.
+    rng = random.Random(5)
+    words = sorted(set(re.findall(r"[A-Za-z]{4,}", " ".join(texts.values()))))
+    qs += [" ".join(rng.sample(words, rng.randint(1, 4))) for _ in range(60)]
+    return ParagraphIndex(texts), qs
+
+
+INDEX, QUESTIONS = _squad()
+
+
+def _rankings(index, question, weights=None):
+    hits = index.hits(question)
+    args = (question, question_type(question), hits, document_cache(index), ANALYZER)
+    kw = {"max_chunks": MAX_CHUNKS, "idf": corpus_idf(index), "weights": weights}
+    return score_spans(*args, **kw), rank_lazily(*args, **kw)
+
+
+def _same(a, b) -> bool:
+    return (
+        (a.sentence, tuple(a.candidate)) == (b.sentence, tuple(b.candidate))
+        and np.array_equal(a.features, b.features)
+        and a.sent_cov == b.sent_cov
+        and abs(a.score - b.score) <= 1e-9
+    )
+
+
+def _prefix_differences(index, qs, n=12, weights=None) -> list[str]:
+    """Questions whose lazy ranking does not start with the full ranking's first ``n`` spans."""
+    bad = []
+    for q in qs:
+        full, lazy = _rankings(index, q, weights)
+        assert lazy.weights == full.weights and lazy.found == full.found
+        want = full.spans[:n]
+        got = list(islice(lazy.spans, n))
+        if len(got) != len(want) or not all(map(_same, got, want)):
+            bad.append(q)
+    return bad
+
+
+def _best_span_differences(index, qs) -> list[str]:
+    """Questions where ``best_span`` answers otherwise than over the full ranking."""
+    bad = []
+    for q in qs:
+        hits = index.hits(q)
+        lazy = best_span(q, hits, index, ANALYZER)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(extract_module, "rank_lazily", score_spans)
+            full = best_span(q, hits, index, ANALYZER)
+        if (lazy is None) != (full is None):
+            bad.append(q)
+        elif lazy is not None and (
+            replace(lazy[0], confidence=0.0) != replace(full[0], confidence=0.0)
+            or abs(lazy[0].confidence - full[0].confidence) > 1e-9
+            or not all(abs(x - y) <= 1e-9 for x, y in zip(lazy[1], full[1], strict=True))
+        ):
+            # Scores summed in another order may differ in the last bit (see ``_scores``).
+            bad.append(q)
+    return bad
+
+
+def test_every_feature_has_a_range_or_is_sentence_level():
+    covered = rank_module._HEAD_FEATURES | set(rank_module._SPAN_RANGES)
+    assert set(FEATURES) <= covered | rank_module._LENGTH_FEATURES
+
+
+def test_best_span_and_runner_up_match_the_full_ranking():
+    assert _best_span_differences(INDEX, QUESTIONS) == []
+
+
+def test_first_spans_match_the_full_ranking():
+    assert _prefix_differences(INDEX, QUESTIONS) == []
+
+
+def test_sentences_are_pruned():
+    # The point of it: most candidate sentences are never scored.
+    visited = total = 0
+    for q in QUESTIONS:
+        _, lazy = _rankings(INDEX, q)
+        list(islice(lazy.spans, 2))
+        pruner = lazy.spans
+        if not isinstance(pruner, rank_module._Pruner):
+            continue  # no question terms
+        total += len(pruner.covered)
+        visited += len({key[1] for key in pruner.keys})
+    assert visited < 0.6 * total
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_other_weights_stay_exact(seed):
+    # A refit moves every weight, signs included; the bound follows the weights it is given.
+    rng = np.random.default_rng(seed)
+    w = load_weights() * rng.uniform(-1.5, 2.5, len(FEATURES))
+    assert _prefix_differences(INDEX, QUESTIONS[::3], weights=w) == []
+
+
+def _bound_violations(index, qs) -> list[tuple[str, int]]:
+    """(question, sentence) pairs where a sentence bound, before or after the sentence is split
+    into words, is below the score of one of its spans."""
+    bad = []
+    for q in qs:
+        full, lazy = _rankings(index, q)
+        pruner = lazy.spans
+        if not isinstance(pruner, rank_module._Pruner):
+            continue
+        best: dict[tuple[str, int], float] = {}
+        for s in full.spans:
+            best.setdefault((s.sentence.source, s.sentence.start), s.score)
+        for i in pruner.covered:
+            s = pruner.setup.sents[i]
+            top = best.get((s.source, s.start))
+            if top is None:
+                continue  # no admissible span
+            # Forget the words (some were split to choose the phrase sentences) for the bound
+            # from the term set alone, then split.
+            words = pruner.words.pop(i, None)
+            bigram = pruner.bigram.get(i)
+            if pruner.bigram_hi[i]:
+                pruner.bigram.pop(i, None)
+            pruner.heads.pop(i, None)
+            pruner.exact_head.discard(i)
+            before = pruner.sentence_bound(i)
+            if words is not None:
+                pruner.words[i], pruner.bigram[i] = words, bigram
+            pruner._words(i)
+            after = pruner.sentence_bound(i)
+            if min(before, after) < top:
+                bad.append((q, i))
+    return bad
+
+
+def test_every_sentence_bound_holds():
+    assert _bound_violations(INDEX, QUESTIONS) == []
+
+
+def test_a_bound_too_small_is_caught(monkeypatch):
+    # On these questions every bound is at least 1.5 above its sentence's best span; a bound
+    # shaved by more must show, first in the bounds themselves, then in the answers.
+    exact = rank_module._SpanBound.__call__
+    monkeypatch.setattr(rank_module._SpanBound, "__call__", lambda *a: exact(*a) - 1.6)
+    assert _bound_violations(INDEX, QUESTIONS)
+    monkeypatch.setattr(rank_module._SpanBound, "__call__", lambda *a: exact(*a) - 3.0)
+    assert _prefix_differences(INDEX, QUESTIONS, n=2)
+    assert _best_span_differences(INDEX, QUESTIONS)
+
+
+def test_an_undeclared_feature_scores_every_sentence(monkeypatch):
+    ranges = dict(rank_module._SPAN_RANGES)
+    del ranges["near_dist"]
+    monkeypatch.setattr(rank_module, "_SPAN_RANGES", ranges)
+    assert _prefix_differences(INDEX, QUESTIONS[::4]) == []
+    _, lazy = _rankings(INDEX, QUESTIONS[0])
+    list(islice(lazy.spans, 1))
+    assert lazy.spans.covered and not lazy.spans.heap  # nothing left unscored
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents(), questions(), st.integers(0, 2**32 - 1))
+def test_read_to_the_end_it_is_the_full_ranking(text, question, seed):
+    index = ParagraphIndex({"d.txt": text})
+    w = load_weights() * np.random.default_rng(seed).uniform(-1.0, 2.0, len(FEATURES))
+    for weights in (None, w):
+        full, lazy = _rankings(index, question, weights)
+        got = list(lazy.spans)
+        assert len(got) == len(full.spans)
+        assert all(map(_same, got, full.spans))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_length_bound_is_the_best_whole_length(seed):
+    rng = np.random.default_rng(seed)
+    w = (rng.normal(size=len(FEATURES)) * 2).tolist()
+    for question in ("Who built it?", "what harbour town"):
+        q = rank_module._Question(question_type(question), {"town"}, {"town": 1.0})
+        bound = rank_module._SpanBound(w, q)
+        a, b = bound._len
+        for n_max in (0, 1, 2, 3, 5, 9, 40):
+            best = max(a * n + b * n * n for n in range(1, max(1, n_max) + 1))
+            assert abs(bound.lengths(n_max) - best) <= 1e-12
