@@ -428,6 +428,27 @@ class SentenceFeatures:
         return got
 
 
+# Sentence words → prefix counts of verb-like words, so ``verb_share`` is a difference, not a
+# loop over each span's words (a sentence has hundreds of spans). Keyed by identity: the word
+# cache hands the same ``SentenceWords`` back for the same sentence; the entry keeps it alive,
+# so an id is never reused while its entry stands.
+_VERB_PREFIX: dict[int, tuple[SentenceWords, list[int]]] = {}
+_VERB_PREFIX_SIZE = 1 << 12
+
+
+def _verb_prefix(sw: SentenceWords) -> list[int]:
+    got = _VERB_PREFIX.get(id(sw))
+    if got is not None and got[0] is sw:
+        return got[1]
+    cum = [0]
+    for word in sw.lower:
+        cum.append(cum[-1] + (word in VERB_WORDS or (len(word) > 4 and word.endswith("ed"))))
+    if len(_VERB_PREFIX) >= _VERB_PREFIX_SIZE:
+        _VERB_PREFIX.clear()
+    _VERB_PREFIX[id(sw)] = (sw, cum)
+    return cum
+
+
 def span_row(q: _Question, sf: SentenceFeatures, c: Candidate) -> list[float] | None:
     """Feature values of one span (``FEATURES`` order), or None when the span only repeats the
     question. Equal to the straightforward per-span computation kept in
@@ -541,12 +562,8 @@ def span_row(q: _Question, sf: SentenceFeatures, c: Candidate) -> list[float] | 
         f[_NAME_STARTS_SENTENCE if kind == NAME else _STARTS_SENTENCE] = 1.0
     if focus is not None and focus in low[first:end]:
         f[_FOCUS_INSIDE] = 1.0
-    verbs = 0
-    for k in range(first, end):
-        word = low[k]
-        if word in VERB_WORDS or (len(word) > 4 and word.endswith("ed")):
-            verbs += 1
-    f[_VERB_SHARE] = verbs / n_words
+    verbs = _verb_prefix(sw)
+    f[_VERB_SHARE] = (verbs[end] - verbs[first]) / n_words
     if (first > 0 and "(" in sf.text[sw.words[first - 1].end : c.start]) or (
         end < n and ")" in sf.text[c.end : sw.words[end].start]
     ):
