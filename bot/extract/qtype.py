@@ -79,6 +79,16 @@ _SKIP = _word_set(
     the a an of kind type sort two three four five
     """
 )
+# Modifiers that may stand between "what/which" and a place, person or organisation noun
+# ("what modern city", "which present day county"); capitalised words and adjective endings
+# (-ern, -ian, -ish, -ese, -al, -ic) count as modifiers too.
+_MODIFIERS = _word_set(
+    """
+    modern present day current former ancient major largest main biggest new old other same
+    first last small large great famous nearby
+    """
+)
+_ADJECTIVE_ENDINGS = ("ern", "ian", "ish", "ese", "al", "ic")
 _NOT_FOCUS = _word_set(
     """
     is was are were do does did has have had can could would should will s
@@ -126,8 +136,30 @@ def _kind_of_noun(noun: str | None, words: list[str]) -> str | None:
     return None
 
 
+def _is_modifier(word: str, original: str) -> bool:
+    return (
+        original[:1].isupper()
+        or word in _MODIFIERS
+        or (len(word) > 4 and word.endswith(_ADJECTIVE_ENDINGS))
+    )
+
+
+def _modified_noun(words: list[str], originals: list[str], j: int) -> tuple[str, str] | None:
+    """``words[j]`` and at most one more word are modifiers of a place, person or
+    organisation noun ("what Swiss city", "which central European country"): that noun and its
+    kind. Dates are left out: "what present day area" is not a question about a day."""
+    for k in range(j, min(len(words) - 1, j + 2)):
+        if words[k] in _NOT_FOCUS or not _is_modifier(words[k], originals[k]):
+            return None
+        kind = _kind_of_noun(words[k + 1], words)
+        if kind in (PLACE, PERSON, NAME):
+            return words[k + 1], kind
+    return None
+
+
 def question_type(question: str) -> QType:
-    words = [w.lower() for w in _WORD.findall(question)]
+    originals = _WORD.findall(question)
+    words = [w.lower() for w in originals]
     if not words:
         return QType(PHRASE)
     joined = " ".join(words)
@@ -174,6 +206,9 @@ def question_type(question: str) -> QType:
             kind = _kind_of_noun(noun, words)
             if kind is not None:
                 return QType(kind, noun, w)
+            modified = _modified_noun(words, originals, j)
+            if modified is not None:
+                return QType(modified[1], modified[0], w)
             # "what is CECOT's capacity", "what was the cost of ...": the head noun comes later.
             if noun in ("is", "was", "are", "were", "s"):
                 head, _ = _focus_after(words, j + 1)

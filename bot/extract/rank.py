@@ -68,6 +68,27 @@ _PERSON_CUES = _word_set(
     captain admiral lieutenant mayor chief judge justice reverend emir tsar czar shah
     """
 )
+# Frequent verb forms that are not stop words: phrase n-grams have no part-of-speech tags, and
+# a span running into its sentence's verb ("compound engines came") is rarely an answer.
+VERB_WORDS = _word_set(
+    """
+    came become became becomes begin began begins made make makes took take takes gave give
+    gives went go goes held hold holds led lead leads known called use uses used include
+    includes included including must may might remain remains remained allow allows allowed
+    require requires required define defines defined say said says consider considers
+    considered describe describes described provide provides provided find finds found
+    build builds built create creates created help helps helped see sees saw seen gain gains
+    gained win wins won lose loses lost continue continues continued send sends sent keep
+    keeps kept bring brings brought think thinks thought tell tells told grow grows grew
+    grown show shows showed shown set sets get gets got put puts run runs ran mean means
+    meant seem seems seemed need needs needed want wants wanted appear appears appeared
+    """
+)
+_COPULA = _word_set(
+    """
+    is was are were be been being called named known as termed
+    """
+)
 _PERSON_VERBS = _word_set(
     """
     said says told wrote argued stated claimed born died
@@ -112,6 +133,14 @@ FEATURES = (
     "left_share",  # share of the sentence's question terms that come before the span
     "name_starts_sentence",  # a capitalised run at sentence start may be an ordinary word
     "context_cov",  # question terms missing here but found in the sentence before ("It cost")
+    "focus_inside",  # the question's focus noun is inside the span ("what type of engines")
+    "verb_share",  # share of the span's words that look like verbs (no tagger: a word list)
+    "paren",  # the span opens right after "(" or closes right before ")"
+    "between_q",  # question terms within WINDOW words on both sides of the span
+    "match_density",  # sentence: question terms / words from the first to the last of them
+    "sent_words",  # sentence: its words, capped at 60, / 60 (long sentences cover by chance)
+    "prev_copula",  # the word before is a form of "be" or "called"/"named"/"known" + "as"
+    "has_unit",  # a number with the noun after it ("two main", "100 different")
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
 # Column of each feature, for the row builder (read by name, so FEATURES may be reordered).
@@ -152,6 +181,15 @@ _CUTS_NAME = _F["cuts_name"]
 _LEFT_SHARE = _F["left_share"]
 _NAME_STARTS_SENTENCE = _F["name_starts_sentence"]
 _CONTEXT_COV = _F["context_cov"]
+_FOCUS_INSIDE = _F["focus_inside"]
+_VERB_SHARE = _F["verb_share"]
+_PAREN = _F["paren"]
+_BETWEEN_Q = _F["between_q"]
+_MATCH_DENSITY = _F["match_density"]
+_SENT_WORDS = _F["sent_words"]
+_PREV_COPULA = _F["prev_copula"]
+_HAS_UNIT = _F["has_unit"]
+_SENT_WORDS_CAP = 60
 _TYPED_KINDS = (NUMBER, MONEY, PERCENT, DATE)
 # The features ``score_spans`` sets once per sentence (the head of every row of it); the rest
 # are set per span by ``span_row``.
@@ -447,6 +485,27 @@ class SentenceFeatures:
         return got
 
 
+# Sentence words → prefix counts of verb-like words, so ``verb_share`` is a difference, not a
+# loop over each span's words (a sentence has hundreds of spans). Keyed by identity: the word
+# cache hands the same ``SentenceWords`` back for the same sentence; the entry keeps it alive,
+# so an id is never reused while its entry stands.
+_VERB_PREFIX: dict[int, tuple[SentenceWords, list[int]]] = {}
+_VERB_PREFIX_SIZE = 1 << 12
+
+
+def _verb_prefix(sw: SentenceWords) -> list[int]:
+    got = _VERB_PREFIX.get(id(sw))
+    if got is not None and got[0] is sw:
+        return got[1]
+    cum = [0]
+    for word in sw.lower:
+        cum.append(cum[-1] + (word in VERB_WORDS or (len(word) > 4 and word.endswith("ed"))))
+    if len(_VERB_PREFIX) >= _VERB_PREFIX_SIZE:
+        _VERB_PREFIX.clear()
+    _VERB_PREFIX[id(sw)] = (sw, cum)
+    return cum
+
+
 def span_row(q: _Question, sf: SentenceFeatures, c: Candidate) -> list[float] | None:
     """Feature values of one span (``FEATURES`` order), or None when the span only repeats the
     question. Equal to the straightforward per-span computation kept in
@@ -558,6 +617,23 @@ def span_row(q: _Question, sf: SentenceFeatures, c: Candidate) -> list[float] | 
         f[_LOWER_SINGLE] = 1.0
     if first == 0:
         f[_NAME_STARTS_SENTENCE if kind == NAME else _STARTS_SENTENCE] = 1.0
+    if focus is not None and focus in low[first:end]:
+        f[_FOCUS_INSIDE] = 1.0
+    verbs = _verb_prefix(sw)
+    f[_VERB_SHARE] = (verbs[end] - verbs[first]) / n_words
+    if (first > 0 and "(" in sf.text[sw.words[first - 1].end : c.start]) or (
+        end < n and ")" in sf.text[c.end : sw.words[end].start]
+    ):
+        f[_PAREN] = 1.0
+    if matched and i_lo < i_f and i_l < i_hi:
+        f[_BETWEEN_Q] = 1.0
+    if matched:
+        f[_MATCH_DENSITY] = len(matched) / (matched[-1] - matched[0] + 1)
+    f[_SENT_WORDS] = min(n, _SENT_WORDS_CAP) / _SENT_WORDS_CAP
+    if first > 0 and low[first - 1] in _COPULA:
+        f[_PREV_COPULA] = 1.0
+    if c.unit:
+        f[_HAS_UNIT] = 1.0
     return f
 
 

@@ -1,6 +1,9 @@
+import json
+
 import numpy as np
 import pytest
 
+from bot.evaluate.runner import engine_options
 from bot.evaluate.train import fit_listwise, fit_logistic, keep_threshold, top1_accuracy
 
 
@@ -17,6 +20,23 @@ def test_listwise_fit_learns_which_feature_marks_the_gold_span():
     assert w[2] > abs(w[1])
     assert top1_accuracy(groups, w) > 0.8
     assert top1_accuracy(groups, np.array([0.0, 1.0, 0.0])) < 0.5
+
+
+def test_listwise_fit_with_the_sentence_term_prefers_the_gold_sentence():
+    """Column 1 marks the spans of the gold-answer sentence, column 2 is a noisy gold marker;
+    the right-sentence term must raise the weight of column 1."""
+    rng = np.random.default_rng(3)
+    groups = []
+    for _ in range(60):
+        sent = np.r_[np.ones(4), np.zeros(4)]
+        gold = np.zeros(8)
+        gold[int(rng.integers(4))] = 1.0
+        f = np.column_stack([np.ones(8), sent, gold + rng.normal(scale=1.5, size=8)])
+        groups.append((f, gold, sent))
+    plain = fit_listwise(groups, iters=150)
+    both = fit_listwise(groups, iters=150, sentence_weight=2.0)
+    assert both[1] > plain[1] > 0
+    assert top1_accuracy(groups, both) > 0.25
 
 
 def test_logistic_fit_separates_classes():
@@ -195,3 +215,65 @@ def test_keep_threshold_counts_questions_without_a_span():
     # Rounded down, never up, so the question at the cut stays answered.
     assert keep_threshold(np.array([0.56789, 0.1]), 0.5) == 0.567
     assert keep_threshold(conf, 1.0, missing=1) == 0.0
+
+
+def _squad_articles(tmp_path):
+    from bot.evaluate.loaders import load_squad
+
+    data = {
+        "version": "v1.1",
+        "data": [_article("Port Varn", _IN, "i"), _article("Coast", _OTHER, "x")],
+    }
+    squad = tmp_path / "squad.json"
+    squad.write_text(json.dumps(data), encoding="utf-8")
+    return load_squad(squad)
+
+
+def test_span_groups_see_the_features_the_engine_scores(tmp_path):
+    """Training rows are the rows ``best_span`` ranks: with the corpus idf, not without."""
+    from bot.evaluate.train import _engine_layout, span_groups
+    from bot.extract import MAX_CHUNKS, corpus_idf, document_cache
+    from bot.extract.qtype import question_type
+    from bot.extract.rank import score_spans
+    from bot.retrieve import retrieve
+
+    articles = _squad_articles(tmp_path)
+    engine, layout = _engine_layout(articles, tmp_path, engine_options())
+    questions = list(articles[0].questions)
+    groups = span_groups(engine, questions, layout)
+    assert len(groups) == len(questions)
+    for q, (feats, _, _) in zip(questions, groups, strict=True):
+        hits = retrieve(
+            engine.index,
+            engine.analyzer,
+            q.question,
+            engine.options.candidates,
+            engine.options.rerank,
+        )
+        ranking = score_spans(
+            q.question,
+            question_type(q.question),
+            hits,
+            document_cache(engine.index),
+            engine.analyzer,
+            max_chunks=MAX_CHUNKS,
+            idf=corpus_idf(engine.index),
+        )
+        assert np.array_equal(feats, np.array([s.features for s in ranking.spans]))
+
+
+def test_span_groups_give_partial_credit_only_in_the_gold_sentence(tmp_path):
+    from bot.evaluate.train import _engine_layout, span_groups
+
+    articles = _squad_articles(tmp_path)
+    engine, layout = _engine_layout(articles, tmp_path, engine_options())
+    questions = list(articles[0].questions)
+    exact = span_groups(engine, questions, layout, partial=0.0)
+    soft = span_groups(engine, questions, layout, partial=0.3)
+    for (_, y0, _), (_, y1, s1) in zip(exact, soft, strict=True):
+        assert set(np.unique(y0)) <= {0.0, 1.0}
+        assert np.array_equal(y0 == 1.0, y1 == 1.0)  # exact spans keep label 1
+        assert ((y1 >= 0.0) & (y1 <= 0.3 + 1e-12) | (y1 == 1.0)).all()
+        assert (s1[(y1 > 0) & (y1 < 1)] == 1.0).all()  # partial credit only in the sentence
+    # "grey granite": "granite" alone is half right and sits in the gold sentence.
+    assert any(((y > 0) & (y < 1)).any() for _, y, _ in soft)

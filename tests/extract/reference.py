@@ -26,12 +26,14 @@ from bot.extract.candidates import (
 from bot.extract.qtype import DATE, MONEY, NAME, NUMBER, PERCENT, PERSON, PHRASE, PLACE, QType
 from bot.extract.rank import (
     _CONTEXT_CHARS,
+    _COPULA,
     _F,
     _PERSON_CUES,
     _PERSON_VERBS,
     _PLACE_CUES,
     FEATURES,
     PHRASE_SENTENCES,
+    VERB_WORDS,
     WINDOW,
     Ranking,
     Scored,
@@ -253,6 +255,25 @@ def span_features(
         f[_F["lower_single"]] = 1.0
     if c.first == 0:
         f[_F["name_starts_sentence" if c.kind == NAME else "starts_sentence"]] = 1.0
+    # Features added after the speed work (quality2), written the same straightforward way.
+    span_words = [w.text.lower() for w in ws[c.first : c.last + 1]]
+    if focus_term is not None and focus_term in span_words:
+        f[_F["focus_inside"]] = 1.0
+    f[_F["verb_share"]] = sum(
+        1 for w in span_words if w in VERB_WORDS or (len(w) > 4 and w.endswith("ed"))
+    ) / len(span_words)
+    if "(" in before or ")" in (text[c.end : next_w.start] if next_w is not None else ""):
+        f[_F["paren"]] = 1.0
+    left_q = any(c.first - WINDOW <= k < c.first for k in matched)
+    right_q = any(c.last < k < c.last + 1 + WINDOW for k in matched)
+    f[_F["between_q"]] = 1.0 if left_q and right_q else 0.0
+    if matched:
+        f[_F["match_density"]] = len(matched) / (max(matched) - min(matched) + 1)
+    f[_F["sent_words"]] = min(len(ws), 60) / 60
+    if prev_w is not None and prev_w.text.lower() in _COPULA:
+        f[_F["prev_copula"]] = 1.0
+    if c.unit:
+        f[_F["has_unit"]] = 1.0
     return f
 
 

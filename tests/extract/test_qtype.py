@@ -42,3 +42,22 @@ def test_expected_kind(question, kind):
 
 def test_focus_noun_of_how_many():
     assert question_type("How many prisoners live there?").focus == "prisoners"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "focus"),
+    [
+        ("What Swiss city was the center of the movement?", PLACE, "city"),
+        ("Which central European country had a Calvinist ruler?", PLACE, "country"),
+        ("What present day county is the town in?", PLACE, "county"),
+        ("What German ruler invited the refugees?", PERSON, "ruler"),
+        ("What modern company builds the engine?", NAME, "company"),
+        # A plural noun is not a modifier: "state" here is a verb, not a place.
+        ("What articles state that powers remain with member states?", PHRASE, "articles"),
+        # "day" after a modifier does not make a date question.
+        ("What present-day city was the settlement near?", PLACE, "city"),
+    ],
+)
+def test_modified_head_noun(question, kind, focus):
+    got = question_type(question)
+    assert (got.kind, got.focus) == (kind, focus)
