@@ -229,6 +229,14 @@ _SPAN_RANGES: dict[str, tuple[float, float]] = {
     "cuts_name": (0.0, 1.0),
     "left_share": (0.0, 1.0),
     "name_starts_sentence": (0.0, 1.0),
+    "focus_inside": (0.0, 1.0),
+    "verb_share": (0.0, 1.0),
+    "paren": (0.0, 1.0),
+    "between_q": (0.0, 1.0),
+    "match_density": (0.0, 1.0),  # per sentence, but bounded here as if per span
+    "sent_words": (0.0, 1.0),
+    "prev_copula": (0.0, 1.0),
+    "has_unit": (0.0, 1.0),
 }
 # Functions of the span's word count n (1 <= n <= the sentence's words), bounded together:
 # length = n, length_sq = n * n / 10, phrase_q_len = n for an open question (else 0).
@@ -836,9 +844,11 @@ class _SpanBound:
         "_lengths",
         "_off",
         "_on",
+        "_per_sentence",
         "_q",
         "_ranges",
         "_runs",
+        "_sentence_blind",
         "_w",
         "usable",
     )
@@ -858,6 +868,7 @@ class _SpanBound:
             "phrase_q_name": 0.0 if q.typed else 1.0,
             "phrase_q_typed": 0.0 if q.typed else 1.0,
             "multiword_name": 1.0 if q.multiword else 0.0,
+            "focus_inside": 1.0 if q.focus is not None else 0.0,
         }
         for n, hi in narrow.items():
             if n in ranges:
@@ -867,6 +878,13 @@ class _SpanBound:
         self._caps_type = bool(q.fit) and set(q.fit) <= {NAME}
         varying = _SENTENCE_FEATURES | _LEFT_GROUP | _START_GROUP | _NAME_FEATURES
         varying |= {"type_match"} if self._caps_type else set()
+        # Features of the whole sentence: exact once its words are known, so they leave the
+        # constant part (their weights are negative: bounded by 0 they would loosen every bound).
+        self._per_sentence = [
+            (_F[n], w[_F[n]]) for n in ("sent_words", "match_density") if n in ranges
+        ]
+        varying |= {n for n in ("sent_words", "match_density") if n in ranges}
+        self._sentence_blind = sum(self._gain(n) for n in ("sent_words", "match_density"))
         self._const = sum(self._gain(n) for n in ranges if n not in varying)
         self._on = {n: self._gain(n) for n in varying}
         self._off = {n: self._gain(n, 0.0) for n in varying}
@@ -912,16 +930,17 @@ class _SpanBound:
         ``sw``, once known, narrow it."""
         out = self._gain("near_cov", cov)
         if sw is None:
-            return out + self.lengths(n_chars) + self._blind
+            return out + self.lengths(n_chars) + self._blind + self._sentence_blind
         q = self._q
         low = sw.lower
         qterms = q.qterms
-        k = 0
-        for x in sw.words:
-            if x.term in qterms:
-                k += 1
-                if k == 4:
-                    break
+        matched = [j for j, x in enumerate(sw.words) if x.term in qterms]
+        k = min(4, len(matched))
+        for col, wn in self._per_sentence:
+            if col == _SENT_WORDS:
+                out += wn * (min(len(low), _SENT_WORDS_CAP) / _SENT_WORDS_CAP)
+            elif matched:
+                out += wn * (len(matched) / (matched[-1] - matched[0] + 1))
         caps = sw.cum_caps[-1]
         f = q.focus_s
         words = set(low)
