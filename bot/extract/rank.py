@@ -255,6 +255,9 @@ _NAME_FEATURES = frozenset(("phrase_q_name", "name_starts_sentence", "multiword_
 _SENTENCE_FEATURES = frozenset(
     ("near_cov", "left_run", "right_run", "has_digit", "focus", "place_cue", "person_cue")
 )
+# Values of the whole sentence, the same for each of its spans: its word count and how densely
+# the question terms sit in it.
+_PER_SENTENCE = ("sent_words", "match_density")
 _VERBISH = ("ed", "ing", "ly")
 
 _COMPATIBLE: dict[str, dict[str, float]] = {
@@ -878,14 +881,14 @@ class _SpanBound:
         self._caps_type = bool(q.fit) and set(q.fit) <= {NAME}
         varying = _SENTENCE_FEATURES | _LEFT_GROUP | _START_GROUP | _NAME_FEATURES
         varying |= {"type_match"} if self._caps_type else set()
-        # Features of the whole sentence: exact once its words are known, so they leave the
-        # constant part (their weights are negative: bounded by 0 they would loosen every bound).
-        self._per_sentence = [
-            (_F[n], w[_F[n]]) for n in ("sent_words", "match_density") if n in ranges
-        ]
-        varying |= {n for n in ("sent_words", "match_density") if n in ranges}
-        self._sentence_blind = sum(self._gain(n) for n in ("sent_words", "match_density"))
-        self._const = sum(self._gain(n) for n in ranges if n not in varying)
+        # Features of the whole sentence: exact once its words are known, so they stay out of
+        # the constant part (their weights are negative: bounded by 0 they would loosen every
+        # bound).
+        self._per_sentence = [(_F[n], w[_F[n]]) for n in _PER_SENTENCE if n in ranges]
+        self._sentence_blind = sum(self._gain(n) for n in _PER_SENTENCE)
+        self._const = sum(
+            self._gain(n) for n in ranges if n not in varying and n not in _PER_SENTENCE
+        )
         self._on = {n: self._gain(n) for n in varying}
         self._off = {n: self._gain(n, 0.0) for n in varying}
         self._runs = [
