@@ -37,7 +37,32 @@ CONFIDENCE_FEATURES = (
     # there at 93.5 % answered (86.0 → 87.3 %).
     "global_cov_sq",  # global_cov²
     "span_type",  # span_score (squashed) × type_match
+    "topic_match",  # BM25-like match of the question with the top hit's chunk: see below
 )
+
+# ``topic_match`` saturates a term's count as BM25 does (k1, b) and counts it by the sentences
+# of the chunk that hold it: the chunk's words are not split at answer time, its sentences' term
+# sets are. A chunk about the question's topic repeats its terms; one that mentions them once
+# in passing (the usual out-of-corpus hit) does not. Length is measured in sentences, relative
+# to a chunk of 300 tokens (about 8 sentences).
+_K1 = 1.2
+_B = 0.75
+_SENTENCES_PER_CHUNK = 8.0
+
+
+def topic_match(idfs: dict[str, float], sentences: list[frozenset[str]]) -> float:
+    """In [0, 1]: Σ idf × saturated count over the question terms ``idfs`` in a chunk of
+    ``sentences`` (term sets), relative to every term occurring without bound."""
+    total = sum(idfs.values())
+    if total <= 0.0 or not sentences:
+        return 0.0
+    norm = _K1 * (1.0 - _B + _B * len(sentences) / _SENTENCES_PER_CHUNK)
+    score = 0.0
+    for term, value in idfs.items():
+        tf = sum(1 for terms in sentences if term in terms)
+        if tf:
+            score += value * tf / (tf + norm)
+    return score / total
 
 
 @cache
@@ -62,6 +87,7 @@ def confidence_features(
     global_cov: float,
     absent: float,
     chunks: int,
+    topic: float,
 ) -> tuple[float, ...]:
     small = 1.0 / math.log2(2 + chunks)
     # Linear scores are unbounded: squash them so one outlier cannot dominate.
@@ -84,6 +110,7 @@ def confidence_features(
         small * sent_cov,
         global_cov * global_cov,
         squashed * type_match,
+        topic,
     )
 
 
