@@ -145,6 +145,7 @@ def best_span(
     )
     idfs = {t: idf(t) for t in weights}
     idf_total = sum(idfs.values()) or 1.0
+    heading = cached.terms(document(chunk.source).title) | cached.terms(chunk.section or "")
     features = confidence_features(
         sent_cov=top.sent_cov,
         context_cov=float(top.features[_CONTEXT_COV]),
@@ -160,6 +161,7 @@ def best_span(
         absent=sum(1 for t in weights if idf_absent(idfs[t], index)) / max(1, len(weights)),
         chunks=index.stats.chunks,
         topic=topic_match(idfs, _sentence_terms(hits[0], document, cached)),
+        heading_cov=sum(v for t, v in idfs.items() if t in heading) / idf_total,
     )
     found = Extraction(
         source=top.sentence.source,

@@ -24,6 +24,7 @@ _ARGS = dict(
     absent=0.0,
     chunks=120,
     topic=0.4,
+    heading_cov=0.5,
 )
 
 
