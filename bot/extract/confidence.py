@@ -4,7 +4,9 @@ answers from ones it cannot.
 The strongest signal is coverage: a question whose rarer terms are missing from the chosen
 sentence (or from every retrieved sentence) is usually about something the corpus does not
 hold. Type fit and the best span's lead over the runner-up separate "right sentence, wrong span"
-cases. Weights live in ``weights.json`` next to the span weights.
+cases. Whether the question's topic is what the retrieved text is about (its terms recur in
+the top chunk, or name the document's title) tells a corpus that holds the subject from one that
+mentions its words in passing. Weights live in ``weights.json`` next to the span weights.
 """
 
 from __future__ import annotations
@@ -37,10 +39,10 @@ CONFIDENCE_FEATURES = (
     # there at 93.5 % answered (86.0 → 87.3 %).
     "global_cov_sq",  # global_cov²
     "span_type",  # span_score (squashed) × type_match
+    # The two below, measured on articles 0-3 vs 4-7 and kept for what they withheld held out
+    # (README, Threshold). A question that names what the answer's document (or section) is
+    # titled is about it; out-of-corpus questions rarely do (43 % vs 3 % of those questions).
     "topic_match",  # BM25-like match of the question with the top hit's chunk: see below
-    # A question that names what the answer's document (or section) is titled is about it;
-    # out-of-corpus questions rarely do (SQuAD articles 0-7: 43 % of in-corpus questions, 3 %
-    # of out-of-corpus ones).
     "heading_cov",  # share of the question's corpus idf in the answer's title and section
 )
 
@@ -48,7 +50,10 @@ CONFIDENCE_FEATURES = (
 # of the chunk that hold it: the chunk's words are not split at answer time, its sentences' term
 # sets are. A chunk about the question's topic repeats its terms; one that mentions them once
 # in passing (the usual out-of-corpus hit) does not. Length is measured in sentences, relative
-# to a chunk of 300 tokens (about 8 sentences).
+# to a chunk of 300 tokens (about 8 sentences). The top BM25 score over its maximum (Σ idf ×
+# (k1 + 1)), or the chunk's BM25 from its word counts, withheld less in their place on articles
+# 0-3 vs 4-7 (91.0 % and 91.5 % against 92.2 % at 93.5 % answered), and word counts cost a
+# tokenisation (0.25 ms; this costs 0.07 ms).
 _K1 = 1.2
 _B = 0.75
 _SENTENCES_PER_CHUNK = 8.0

@@ -78,3 +78,35 @@ def test_topic_match_without_terms_or_sentences_is_zero():
     assert topic_match({}, [frozenset({"keld"})]) == 0.0
     assert topic_match(_IDFS, []) == 0.0
     assert topic_match(_IDFS, [frozenset({"road"})]) == 0.0
+
+
+def test_best_span_reads_topic_and_heading_from_the_hits():
+    """``topic_match`` reads the top hit's chunk sentence by sentence; ``heading_cov`` the
+    title of the answer's document (``ParagraphIndex`` titles a document by its source)."""
+    from bot.extract import best_span, corpus_idf
+    from tests.extract.paragraphs import ANALYZER, ParagraphIndex
+
+    index = ParagraphIndex(
+        {
+            "lighthouse.txt": "The lighthouse was lit in 1902. The lighthouse keeper lived in it.",
+            "harbour.txt": "The harbour was dredged in 1887.",
+        }
+    )
+
+    def features(question):
+        got = best_span(question, index.hits(question), index, ANALYZER)
+        assert got is not None
+        return dict(zip(CONFIDENCE_FEATURES, got[1], strict=True))
+
+    idf = corpus_idf(index)
+    idfs = {t: idf(t) for t in ("lighthous", "lit")}
+    lit = features("When was the lighthouse lit?")
+    sentences = [
+        frozenset({"lighthous", "lit", "1902"}),
+        frozenset({"lighthous", "keeper", "live"}),
+    ]
+    assert lit["topic_match"] == pytest.approx(topic_match(idfs, sentences))
+    # Only "lighthouse" is in the title.
+    assert lit["heading_cov"] == pytest.approx(idfs["lighthous"] / sum(idfs.values()))
+    assert features("When was the harbour dredged?")["heading_cov"] > 0.0
+    assert features("When was the keeper born?")["heading_cov"] == 0.0
