@@ -15,9 +15,9 @@ from typing import Protocol
 
 from bot.analyze import Analyzer, words
 from bot.extract.candidates import word_cache
-from bot.extract.confidence import confidence, confidence_features, topic_match
+from bot.extract.confidence import chunk_sentences, confidence, confidence_features, topic_match
 from bot.extract.qtype import question_type
-from bot.extract.rank import FEATURES, gather_sentences, rank_lazily
+from bot.extract.rank import FEATURES, rank_lazily
 from bot.index.bm25 import idf, memo_idf
 from bot.models import Chunk, Document, Extraction, Hit, IndexStats
 
@@ -100,12 +100,6 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _sentence_terms(hit: Hit, document: Callable[[str], Document], cached) -> list:
-    """The term sets of the sentences of ``hit``'s chunk (cached: the ranker read them)."""
-    text = document(hit.chunk.source).text
-    return [cached.terms(text[s.start : s.end]) for s in gather_sentences([hit], document, 1)]
-
-
 def best_span(
     question: str, hits: list[Hit], index: Searchable, analyzer: Analyzer
 ) -> tuple[Extraction, tuple[float, ...]] | None:
@@ -160,7 +154,7 @@ def best_span(
         global_cov=sum(v for t, v in idfs.items() if t in sentence_terms) / idf_total,
         absent=sum(1 for t in weights if idf_absent(idfs[t], index)) / max(1, len(weights)),
         chunks=index.stats.chunks,
-        topic=topic_match(idfs, _sentence_terms(hits[0], document, cached)),
+        topic=topic_match(idfs, chunk_sentences(hits[0], document, cached)),
         heading_cov=sum(v for t, v in idfs.items() if t in heading) / idf_total,
     )
     found = Extraction(

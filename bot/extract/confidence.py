@@ -13,8 +13,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+
+from bot.extract.candidates import WordCache
+from bot.extract.rank import gather_sentences
+from bot.models import Document, Hit
 
 CONFIDENCE_FEATURES = (
     "bias",
@@ -72,6 +77,14 @@ def topic_match(idfs: dict[str, float], sentences: list[frozenset[str]]) -> floa
         if tf:
             score += value * tf / (tf + norm)
     return score / total
+
+
+def chunk_sentences(
+    hit: Hit, document: Callable[[str], Document], cached: WordCache
+) -> list[frozenset[str]]:
+    """The term sets of the sentences of ``hit``'s chunk, from the cache the ranker filled."""
+    text = document(hit.chunk.source).text
+    return [cached.terms(text[s.start : s.end]) for s in gather_sentences([hit], document, 1)]
 
 
 @cache
