@@ -15,7 +15,7 @@ from typing import Protocol
 
 from bot.analyze import Analyzer, words
 from bot.extract.candidates import word_cache
-from bot.extract.confidence import confidence, confidence_features
+from bot.extract.confidence import chunk_sentences, confidence, confidence_features, topic_match
 from bot.extract.qtype import question_type
 from bot.extract.rank import FEATURES, rank_lazily
 from bot.index.bm25 import idf, memo_idf
@@ -139,6 +139,7 @@ def best_span(
     )
     idfs = {t: idf(t) for t in weights}
     idf_total = sum(idfs.values()) or 1.0
+    heading = cached.terms(document(chunk.source).title) | cached.terms(chunk.section or "")
     features = confidence_features(
         sent_cov=top.sent_cov,
         context_cov=float(top.features[_CONTEXT_COV]),
@@ -153,6 +154,8 @@ def best_span(
         global_cov=sum(v for t, v in idfs.items() if t in sentence_terms) / idf_total,
         absent=sum(1 for t in weights if idf_absent(idfs[t], index)) / max(1, len(weights)),
         chunks=index.stats.chunks,
+        topic=topic_match(idfs, chunk_sentences(hits[0], document, cached)),
+        heading_cov=sum(v for t, v in idfs.items() if t in heading) / idf_total,
     )
     found = Extraction(
         source=top.sentence.source,
