@@ -30,6 +30,7 @@ import gzip
 import hashlib
 import json
 import math
+import os
 import random
 import re
 import resource
@@ -275,7 +276,7 @@ def _percentiles(ms: list[float]) -> dict:
 
 def phase_query(corpus: Path, index_dir: Path, queries_file: Path, top_file: Path) -> dict:
     from bot.analyze import Analyzer
-    from bot.engine import Engine
+    from bot.engine import Engine, tune_gc
     from bot.retrieve import retrieve
 
     queries = json.loads(queries_file.read_text())
@@ -302,6 +303,11 @@ def phase_query(corpus: Path, index_dir: Path, queries_file: Path, top_file: Pat
         # Checks the corpus for changes (there are none), then loads.
         engine = Engine.open(corpus, index_dir, options=_options())
         result["engine_open_seconds"] = time.perf_counter() - t0
+        # Answers are timed as the bot's answer workers run them (``tune_gc``);
+        # CITEBOT_DEFAULT_GC=1 keeps CPython's default collector thresholds instead.
+        result["gc_tuned"] = not os.environ.get("CITEBOT_DEFAULT_GC")
+        if result["gc_tuned"]:
+            tune_gc()
     except ImportError as exc:  # the extractor is another worker's and may not be there yet
         result["answer"] = {"error": f"Engine unavailable: {exc}"}
     else:

@@ -87,6 +87,8 @@ class Analyzer:
         # Surface words repeat (Zipf), and normalising one costs ~30x a cache hit; lru_cache is
         # thread-safe and bounded, so a long-running bot cannot grow it without limit.
         self.term = lru_cache(maxsize=1 << 19)(self._term)
+        # Retrieval's rerank and then extraction analyse the same sentences of the top chunks.
+        self.sentence_terms = lru_cache(maxsize=1 << 14)(self._sentence_terms)
 
     def _term(self, word: str) -> str | None:
         """Analysed term for one surface word, or None for a stop word."""
@@ -106,13 +108,14 @@ class Analyzer:
                 yield Token(t, m.start(), m.end())
 
     def terms(self, text: str) -> list[str]:
-        term = self.term
-        out = []
-        for m in WORD_PATTERN.finditer(text):
-            t = term(m.group())
-            if t is not None:
-                out.append(t)
-        return out
+        # findall and map stay in C until the comprehension: a quarter faster than a loop over
+        # match objects, and retrieval analyses every sentence of the chunks it reranks.
+        return [t for t in map(self.term, WORD_PATTERN.findall(text)) if t is not None]
+
+    def _sentence_terms(self, sentence: str) -> tuple[str, ...]:
+        """``terms(sentence)`` as a tuple, memoised as ``sentence_terms`` (the last 16k texts:
+        sentences and chunks, not whole documents)."""
+        return tuple(self.terms(sentence))
 
     def config(self) -> dict[str, object]:
         """What the persisted index must match: a change forces a rebuild."""

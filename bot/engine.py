@@ -7,6 +7,7 @@ a new generation on disk and then swaps the reference) never mixes two indexes i
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections import OrderedDict
@@ -25,6 +26,27 @@ from bot.retrieve import Rerank, retrieve
 # Questions are matched against chunks of a few hundred tokens; anything far longer is a paste,
 # not a question, and would only slow retrieval down.
 MAX_QUESTION_CHARS = 1000
+
+
+# Young-generation threshold of the cyclic GC in a process that answers (see ``tune_gc``).
+ANSWER_GC_THRESHOLD = 50_000
+
+
+def tune_gc() -> None:
+    """Run CPython's cyclic garbage collector rarely: for processes that mostly answer.
+
+    Answering leaves no reference cycles; what outlives a question are entries of the bounded
+    extraction caches, some fifteen GC-tracked objects per sentence analysed. While those caches
+    fill (the first few hundred questions), the default thresholds (700, 10, 10) ran a young
+    collection about once per answer and a full one, over ~200k cached objects, every ~140
+    answers for 100-250 ms: 2 ms of the mean answer at 200k chunks and most of its p99.
+    Freezing moves what the process loaded (modules, the index's tables) out of all later
+    collections; the higher threshold makes collections rare. Process-wide, so the processes
+    that answer call it (the bot's answer workers), never ``Engine`` itself.
+    """
+    gc.freeze()
+    _, mid, old = gc.get_threshold()
+    gc.set_threshold(ANSWER_GC_THRESHOLD, mid, old)
 
 
 class QuestionError(ValueError):

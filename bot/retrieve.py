@@ -61,7 +61,7 @@ def match_features(
     previous: set[str] = set()
     chunk_terms: list[str] = []
     for s, e in split_sentences(chunk_text):
-        terms = analyzer.terms(chunk_text[s:e])
+        terms = analyzer.sentence_terms(chunk_text[s:e])
         chunk_terms += terms
         here = set(terms)
         best = max(best, cover(here))

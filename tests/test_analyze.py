@@ -71,3 +71,13 @@ def test_word_pattern_finds_the_tokens_of_the_lookahead_form(text):
 def test_ascii_word_pattern_finds_the_tokens_of_word_pattern_in_ascii_text(text):
     assert _spans(ASCII_WORD_PATTERN, text) == _spans(WORD_PATTERN, text)
     assert ASCII_WORD_PATTERN.findall(text) == WORD_PATTERN.findall(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab’'.,5 \nÉé-", max_size=40))
+def test_terms_and_their_memo_are_the_tokens_terms(text):
+    a = Analyzer()
+    expected = [t.term for t in a.tokens(text)]
+    assert a.terms(text) == expected
+    assert a.sentence_terms(text) == tuple(expected)
+    assert a.sentence_terms(text) is a.sentence_terms(text)  # memoised

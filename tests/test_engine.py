@@ -147,3 +147,18 @@ def test_a_reader_never_writes_and_follows_the_writer(engine: Engine):
     reader.follow(engine.generation)
     assert reader.generation == engine.generation
     assert "300 kg" in (reader.ask("how much does the bell weigh").answer or "")
+
+
+def test_tune_gc_makes_collections_rare_and_freezes_what_is_loaded():
+    import gc
+
+    from bot.engine import ANSWER_GC_THRESHOLD, tune_gc
+
+    before = gc.get_threshold()
+    try:
+        tune_gc()
+        assert gc.get_threshold() == (ANSWER_GC_THRESHOLD, *before[1:])
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -17,7 +17,7 @@ import multiprocessing
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from bot.engine import Engine, EngineOptions
+from bot.engine import Engine, EngineOptions, tune_gc
 from bot.models import Answer
 
 log = logging.getLogger("citebot.chat")
@@ -28,6 +28,7 @@ _worker_engine: Engine | None = None
 def _start_worker(corpus: str, index_dir: str, options: EngineOptions) -> None:
     global _worker_engine
     _worker_engine = Engine.reader(corpus, index_dir, options=options)
+    tune_gc()  # the worker only answers
 
 
 def _ask_in_worker(question: str, top_k: int, generation: str) -> Answer:

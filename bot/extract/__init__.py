@@ -51,12 +51,23 @@ def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def document_cache(index: DocumentSource) -> Callable[[str], Document]:
+    """Source → its document for ranking, memoised for one question. Ranking and confidence
+    read only the text and the title, so from an index that gives those alone (``Index.text``,
+    ``Index.title``) the document holds just them, without headings or line starts: decoding
+    those for every ranked document was a tenth of an answer's time, and only the cited one
+    needs them (``Engine`` loads it whole)."""
     docs: dict[str, Document] = {}
+    text_of: Callable[[str], str] | None = getattr(index, "text", None)
+    title_of: Callable[[str], str] | None = getattr(index, "title", None)
 
     def document(source: str) -> Document:
         doc = docs.get(source)
         if doc is None:
-            doc = docs[source] = index.document(source)
+            if text_of is not None and title_of is not None:
+                doc = Document(source, title_of(source), text_of(source))
+            else:
+                doc = index.document(source)
+            docs[source] = doc
         return doc
 
     return document

@@ -17,7 +17,7 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import NamedTuple
 
-from bot.analyze import STOPWORDS, WORD_PATTERN, Analyzer, words
+from bot.analyze import STOPWORDS, Analyzer, words
 from bot.extract.qtype import DATE, MONEY, NAME, NUMBER, PERCENT, PHRASE
 
 
@@ -213,8 +213,6 @@ class WordCache:
         self._size = spans
         self._candidates: OrderedDict[tuple, tuple[Candidate, ...]] = OrderedDict()
         self._lock = threading.Lock()
-        term = analyzer.term
-        findall = WORD_PATTERN.findall
 
         # Keyed by the offset too: the words carry document offsets.
         @lru_cache(maxsize=words)
@@ -224,10 +222,11 @@ class WordCache:
         # Only the set: every retrieved sentence needs it, few need their words. Built by adding
         # the terms in text order, as a set comprehension over the words would: the ranker sums
         # weights in the order of sets made from it, so the same layout gives the same floats
-        # (putting None in and taking it out would make the layout vary from run to run).
+        # (putting None in and taking it out would make the layout vary from run to run). The
+        # analyzer's memo holds the sentences retrieval's rerank has just analysed.
         @lru_cache(maxsize=terms)
         def sentence_terms(sentence: str) -> frozenset[str]:
-            return frozenset([t for t in map(term, findall(sentence)) if t is not None])
+            return frozenset(analyzer.sentence_terms(sentence))
 
         self.words = sentence_words
         self.terms = sentence_terms

@@ -73,6 +73,8 @@ _ARRAYS = (
     "post_weight",
 )
 DOCUMENT_CACHE = 64
+# How docmeta.bin's JSON object of a document begins (``Index.title``).
+_TITLE_FIRST = '{"title":"'
 
 
 class IndexUnusable(Exception):
@@ -165,6 +167,9 @@ class Index:
         _expect(isinstance(self._sources, list) and len(self._sources) == d, "sources.json length")
         _expect(isinstance(vocab, list) and len(vocab) == v, "vocab.json length")
         _expect(isinstance(self._sections, list), "sections.json")
+        # Plain ndarray views of the same maps: indexing an np.memmap runs its Python-level
+        # __getitem__ and __array_finalize__, some hundred times per answer.
+        arrays = {name: np.asarray(a) for name, a in arrays.items()}
         self._doc_chunks = arrays["doc_chunks"]
         self._doc_lines = arrays["doc_lines"]
         self._lines = arrays["lines"]
@@ -185,6 +190,7 @@ class Index:
         self._vocab = {t: i for i, t in enumerate(vocab)}
         self._doc_index = {s: i for i, s in enumerate(self._sources)}
         self._cache: OrderedDict[str, Document] = OrderedDict()
+        self._texts_cache: OrderedDict[str, str] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     # -- queries ---------------------------------------------------------------------------------
@@ -208,7 +214,7 @@ class Index:
     def chunk(self, chunk_id: int) -> Chunk:
         if not 0 <= chunk_id < self.stats.chunks:
             raise IndexError(f"chunk {chunk_id} not in index of {self.stats.chunks} chunks")
-        row = [int(x) for x in self._chunks[chunk_id]]
+        row = self._chunks[chunk_id].tolist()
         d = row[DOC]
         base = int(self._doc_bytes[d])
         text = bytes(self._texts[base + row[BSTART] : base + row[BEND]]).decode("utf-8")
@@ -233,8 +239,7 @@ class Index:
         d = self._doc_index.get(source)
         if d is None:
             raise KeyError(source)
-        lo, hi = int(self._doc_bytes[d]), int(self._doc_bytes[d + 1])
-        text = bytes(self._texts[lo:hi]).decode("utf-8")
+        text = self.text(source)
         mlo, mhi = int(self._docmeta_off[d]), int(self._docmeta_off[d + 1])
         meta = json.loads(bytes(self._docmeta[mlo:mhi]).decode("utf-8"))
         headings = tuple(Heading(s, e, lvl, t) for s, e, lvl, t in meta["headings"])
@@ -246,6 +251,38 @@ class Index:
             while len(self._cache) > DOCUMENT_CACHE:
                 self._cache.popitem(last=False)
         return doc
+
+    def text(self, source: str) -> str:
+        """The document's extracted text alone. Extraction reads nothing else of the documents
+        it ranks, and decoding their headings and line starts (``document``) would cost more
+        than the text; only the cited document needs those."""
+        with self._cache_lock:
+            text = self._texts_cache.get(source)
+            if text is not None:
+                self._texts_cache.move_to_end(source)
+                return text
+        d = self._doc_index.get(source)
+        if d is None:
+            raise KeyError(source)
+        lo, hi = int(self._doc_bytes[d]), int(self._doc_bytes[d + 1])
+        text = bytes(self._texts[lo:hi]).decode("utf-8")
+        with self._cache_lock:
+            self._texts_cache[source] = text
+            while len(self._texts_cache) > DOCUMENT_CACHE:
+                self._texts_cache.popitem(last=False)
+        return text
+
+    def title(self, source: str) -> str:
+        """The document's title, read from the front of its metadata (``_NewDocs.add`` writes
+        it first) without decoding the headings after it."""
+        d = self._doc_index.get(source)
+        if d is None:
+            raise KeyError(source)
+        lo, hi = int(self._docmeta_off[d]), int(self._docmeta_off[d + 1])
+        meta = bytes(self._docmeta[lo:hi]).decode("utf-8")
+        if meta.startswith(_TITLE_FIRST):
+            return json.decoder.scanstring(meta, len(_TITLE_FIRST))[0]
+        return json.loads(meta)["title"]
 
     def doc_freq(self, term: str) -> int:
         """Number of chunks that contain ``term`` (0 if none)."""

@@ -72,6 +72,23 @@ def test_build_load_search(make_store, corpus):
         index.chunk(2)
 
 
+def test_text_and_title_alone_are_the_documents(make_store, corpus):
+    for i in range(3):
+        (corpus / f"d{i}.md").write_text(f'# "Título" {i}\\\n\nÜber {i} things.\n\n## Más\n')
+    (corpus / "plain.txt").write_text("no title line here\n")
+    store = make_store()
+    store.update(corpus)
+    index = store.load()
+    for _ in range(2):  # decoded, then from the cache
+        for source in index.sources():
+            doc = index.document(source)
+            assert (index.text(source), index.title(source)) == (doc.text, doc.title)
+    assert index.title("d1.md").startswith('"Título" 1')  # escapes in the stored JSON
+    for method in (index.text, index.title):
+        with pytest.raises(KeyError):
+            method("nope.md")
+
+
 def test_empty_corpus_gives_empty_index(make_store, corpus):
     store = make_store()
     report = store.update(corpus)

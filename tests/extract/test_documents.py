@@ -1,0 +1,48 @@
+"""Extraction reads documents through ``document_cache``: only the text and title of an index
+that can give them alone, each document once per question."""
+
+from __future__ import annotations
+
+from bot.extract import document_cache
+from bot.models import Document
+from tests.extract.paragraphs import ParagraphIndex
+
+
+class TextIndex(ParagraphIndex):
+    """Counts what extraction asks of the index."""
+
+    def __init__(self, texts: dict[str, str]) -> None:
+        super().__init__(texts)
+        self.calls: list[tuple[str, str]] = []
+
+    def document(self, source: str) -> Document:
+        self.calls.append(("document", source))
+        return super().document(source)
+
+    def text(self, source: str) -> str:
+        self.calls.append(("text", source))
+        return self.docs[source].text
+
+    def title(self, source: str) -> str:
+        self.calls.append(("title", source))
+        return self.docs[source].title
+
+
+def test_ranking_documents_hold_the_text_and_title_read_once():
+    index = TextIndex({"a.txt": "First line.\nSecond line.\n", "b.txt": "Other text.\n"})
+    document = document_cache(index)
+    for _ in range(3):
+        for source in ("a.txt", "b.txt"):
+            doc, full = document(source), index.docs[source]
+            assert (doc.source, doc.title, doc.text) == (full.source, full.title, full.text)
+    assert sorted(index.calls) == [
+        ("text", "a.txt"),
+        ("text", "b.txt"),
+        ("title", "a.txt"),
+        ("title", "b.txt"),
+    ]
+
+
+def test_an_index_without_text_gives_its_documents():
+    index = ParagraphIndex({"a.txt": "Only text.\n"})
+    assert document_cache(index)("a.txt") is index.docs["a.txt"]
