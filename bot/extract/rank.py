@@ -878,6 +878,7 @@ class _SpanBound:
         "_blind",
         "_caps_type",
         "_const",
+        "_left_words",
         "_len",
         "_lengths",
         "_off",
@@ -885,6 +886,7 @@ class _SpanBound:
         "_per_sentence",
         "_q",
         "_ranges",
+        "_right_words",
         "_runs",
         "_sentence_blind",
         "_w",
@@ -921,8 +923,16 @@ class _SpanBound:
         # bound).
         self._per_sentence = [(_F[n], w[_F[n]]) for n in _PER_SENTENCE if n in ranges]
         self._sentence_blind = sum(self._gain(n) for n in _PER_SENTENCE)
+        # One word sits before a span and one after it: of the word-class features only the
+        # classes of that word can be 1 at once, so the most they add is that of the best word,
+        # not the sum over the classes (which loosened bounds enough to double the sentences
+        # scored); once the sentence's words are known, only the words it has.
+        self._left_words = self._word_classes(LEFT_WORDS)
+        self._right_words = self._word_classes(RIGHT_WORDS)
         self._const = sum(
-            self._gain(n) for n in ranges if n not in varying and n not in _PER_SENTENCE
+            self._gain(n)
+            for n in ranges
+            if n not in varying and n not in _PER_SENTENCE and n not in RIGHT_WORDS
         )
         self._on = {n: self._gain(n) for n in varying}
         self._off = {n: self._gain(n, 0.0) for n in varying}
@@ -933,9 +943,27 @@ class _SpanBound:
         self._len = (lw[0] + (0.0 if q.typed else lw[2]), lw[1] / 10.0)
         self._lengths: dict[int, float] = {}
         # Before a sentence is split into words, any of them may be there.
-        self._blind = self._rest(
-            4, digit=True, caps=True, multi=True, focus=True, place=True, person=True
+        self._blind = (
+            self._rest(4, digit=True, caps=True, multi=True, focus=True, place=True, person=True)
+            + self._most(self._right_words, None)
+            + self._most(self._left_words, None)
         )
+
+    def _word_classes(self, classes: dict[str, frozenset[str]]) -> dict[str, float]:
+        """Per word of ``classes``: the most the features of its classes add together."""
+        present = [n for n in classes if n in self._ranges]
+        vocabulary = set().union(*(classes[n] for n in present))
+        gains = {
+            word: sum(self._gain(n) for n in present if word in classes[n]) for word in vocabulary
+        }
+        return {word: g for word, g in gains.items() if g > 0.0}
+
+    @staticmethod
+    def _most(gains: dict[str, float], words: set[str] | None) -> float:
+        """The most ``gains`` give a word of ``words`` (any word when None)."""
+        if words is None:
+            return max(gains.values(), default=0.0)
+        return max((g for x, g in gains.items() if x in words), default=0.0)
 
     def _gain(self, n: str, hi: float | None = None) -> float:
         """The most feature ``n`` can add, its range's upper end lowered to ``hi``."""
@@ -994,6 +1022,9 @@ class _SpanBound:
                 place=not words.isdisjoint(_PLACE_CUES),
                 person=not words.isdisjoint(_PERSON_CUES) or not words.isdisjoint(_PERSON_VERBS),
             )
+            # A word before a span is not the last word, one after it not the first.
+            + self._most(self._right_words, set(low[1:]))
+            + self._most(self._left_words, set(low[:-1]))
         )
 
     def _rest(
@@ -1027,7 +1058,6 @@ class _SpanBound:
             + on["left_stop"]
             + on["left_punct"]
             + on["left_share"]
-            + sum(on[n] for n in LEFT_WORDS)
         )
         start = max(on["starts_sentence"], (on if caps else off)["name_starts_sentence"])
         return out + max(left, start)
