@@ -89,6 +89,22 @@ _COPULA = _word_set(
     is was are were be been being called named known as termed
     """
 )
+# The word right before and right after a span, by class: what a span follows or precedes says
+# where a constituent starts and ends ("the", "of", "and", "which" ...), which the stop-word
+# features alone lump together.
+LEFT_WORDS: dict[str, frozenset[str]] = {
+    "left_det": _word_set("the a an its their his her this these that those"),
+    "left_prep": _word_set("of in on at by for with from to into as than about over under between"),
+    "left_conj": _word_set("and or but nor"),
+    "left_rel": _word_set("that which who whom whose where when"),
+}
+RIGHT_WORDS: dict[str, frozenset[str]] = {
+    "right_prep": _word_set("in on at by for with from to into as than about over under between"),
+    "right_of": _word_set("of"),
+    "right_conj": _word_set("and or but nor"),
+    "right_rel": _word_set("that which who whom whose where when"),
+    "right_be": _word_set("is was are were be been has have had"),
+}
 _PERSON_VERBS = _word_set(
     """
     said says told wrote argued stated claimed born died
@@ -141,6 +157,11 @@ FEATURES = (
     "sent_words",  # sentence: its words, capped at 60, / 60 (long sentences cover by chance)
     "prev_copula",  # the word before is a form of "be" or "called"/"named"/"known" + "as"
     "has_unit",  # a number with the noun after it ("two main", "100 different")
+    # The word before the span is a determiner, a preposition, a conjunction, a relative word
+    # (``LEFT_WORDS``); the word after it a preposition, "of", a conjunction, a relative word,
+    # a form of "be" or "have" (``RIGHT_WORDS``).
+    *LEFT_WORDS,
+    *RIGHT_WORDS,
 )
 _F = {name: i for i, name in enumerate(FEATURES)}
 # Column of each feature, for the row builder (read by name, so FEATURES may be reordered).
@@ -189,6 +210,8 @@ _MATCH_DENSITY = _F["match_density"]
 _SENT_WORDS = _F["sent_words"]
 _PREV_COPULA = _F["prev_copula"]
 _HAS_UNIT = _F["has_unit"]
+_LEFT_LEX = [(_F[name], words) for name, words in LEFT_WORDS.items()]
+_RIGHT_LEX = [(_F[name], words) for name, words in RIGHT_WORDS.items()]
 _SENT_WORDS_CAP = 60
 _TYPED_KINDS = (NUMBER, MONEY, PERCENT, DATE)
 # The features ``score_spans`` sets once per sentence (the head of every row of it); the rest
@@ -237,6 +260,8 @@ _SPAN_RANGES: dict[str, tuple[float, float]] = {
     "sent_words": (0.0, 1.0),
     "prev_copula": (0.0, 1.0),
     "has_unit": (0.0, 1.0),
+    **{name: (0.0, 1.0) for name in LEFT_WORDS},
+    **{name: (0.0, 1.0) for name in RIGHT_WORDS},
 }
 # Functions of the span's word count n (1 <= n <= the sentence's words), bounded together:
 # length = n, length_sq = n * n / 10, phrase_q_len = n for an open question (else 0).
@@ -244,7 +269,7 @@ _LENGTH_FEATURES = frozenset(("length", "length_sq", "phrase_q_len"))
 # All 0 when a span starts its sentence (``SentenceFeatures.left`` of word 0, and no question
 # term before it) ...
 _LEFT_GROUP = frozenset(
-    ("prev_match", "place_cue", "left_run", "left_stop", "left_punct", "left_share")
+    ("prev_match", "place_cue", "left_run", "left_stop", "left_punct", "left_share", *LEFT_WORDS)
 )
 # ... and these 0 unless it does; one span sets at most one of them.
 _START_GROUP = frozenset(("starts_sentence", "name_starts_sentence"))
@@ -445,7 +470,8 @@ class SentenceFeatures:
 
     def left(self, first: int, start: int) -> tuple:
         """Before a span starting at word ``first``, offset ``start``: (prev_match, place_cue,
-        left_run, left_stop, left_punct, the word before is a person cue, cuts a name)."""
+        left_run, left_stop, left_punct, the word before is a person cue, cuts a name, the
+        ``LEFT_WORDS`` columns the word before sets)."""
         key = (first, start)
         got = self._left.get(key)
         if got is None:
@@ -467,15 +493,17 @@ class SentenceFeatures:
                         and NAME_GAP.match(before)
                         and low not in _PERSON_CUES  # cutting off a title is not cutting a name
                     ),
+                    tuple(col for col, words in _LEFT_LEX if low in words),
                 )
             else:
-                got = (0.0, 0.0, 0.0, 0.0, 0.0, False, False)
+                got = (0.0, 0.0, 0.0, 0.0, 0.0, False, False, ())
             self._left[key] = got
         return got
 
     def right(self, end: int, stop: int) -> tuple:
         """After a span ending before word ``end``, at offset ``stop``: (next_match, right_run,
-        right_stop, right_punct, the word after is a person verb, cuts a name)."""
+        right_stop, right_punct, the word after is a person verb, cuts a name, the
+        ``RIGHT_WORDS`` columns the word after sets)."""
         key = (end, stop)
         got = self._right.get(key)
         if got is None:
@@ -489,9 +517,10 @@ class SentenceFeatures:
                     1.0 if after.strip(" -") else 0.0,
                     self.sw.lower[end] in _PERSON_VERBS,
                     bool(w.cap and NAME_GAP.match(after)),
+                    tuple(col for col, words in _RIGHT_LEX if self.sw.lower[end] in words),
                 )
             else:  # the sentence end counts as punctuation
-                got = (0.0, 0.0, 0.0, 1.0, False, False)
+                got = (0.0, 0.0, 0.0, 1.0, False, False, ())
             self._right[key] = got
         return got
 
@@ -589,6 +618,7 @@ def span_row(q: _Question, sf: SentenceFeatures, c: Candidate) -> list[float] | 
         f[_LEFT_PUNCT],
         person_before,
         cuts_before,
+        left_lex,
     ) = sf.left(first, c.start)
     (
         f[_NEXT_MATCH],
@@ -597,7 +627,12 @@ def span_row(q: _Question, sf: SentenceFeatures, c: Candidate) -> list[float] | 
         f[_RIGHT_PUNCT],
         person_after,
         cuts_after,
+        right_lex,
     ) = sf.right(end, c.end)
+    for col in left_lex:
+        f[col] = 1.0
+    for col in right_lex:
+        f[col] = 1.0
     if q.person and (person_before or person_after):
         f[_PERSON_CUE] = 1.0
     if cuts_before or cuts_after:
@@ -843,6 +878,7 @@ class _SpanBound:
         "_blind",
         "_caps_type",
         "_const",
+        "_left_words",
         "_len",
         "_lengths",
         "_off",
@@ -850,6 +886,7 @@ class _SpanBound:
         "_per_sentence",
         "_q",
         "_ranges",
+        "_right_words",
         "_runs",
         "_sentence_blind",
         "_w",
@@ -886,8 +923,16 @@ class _SpanBound:
         # bound).
         self._per_sentence = [(_F[n], w[_F[n]]) for n in _PER_SENTENCE if n in ranges]
         self._sentence_blind = sum(self._gain(n) for n in _PER_SENTENCE)
+        # One word sits before a span and one after it: of the word-class features only the
+        # classes of that word can be 1 at once, so the most they add is that of the best word,
+        # not the sum over the classes (which loosened bounds enough to double the sentences
+        # scored); once the sentence's words are known, only the words it has.
+        self._left_words = self._word_classes(LEFT_WORDS)
+        self._right_words = self._word_classes(RIGHT_WORDS)
         self._const = sum(
-            self._gain(n) for n in ranges if n not in varying and n not in _PER_SENTENCE
+            self._gain(n)
+            for n in ranges
+            if n not in varying and n not in _PER_SENTENCE and n not in RIGHT_WORDS
         )
         self._on = {n: self._gain(n) for n in varying}
         self._off = {n: self._gain(n, 0.0) for n in varying}
@@ -898,9 +943,27 @@ class _SpanBound:
         self._len = (lw[0] + (0.0 if q.typed else lw[2]), lw[1] / 10.0)
         self._lengths: dict[int, float] = {}
         # Before a sentence is split into words, any of them may be there.
-        self._blind = self._rest(
-            4, digit=True, caps=True, multi=True, focus=True, place=True, person=True
+        self._blind = (
+            self._rest(4, digit=True, caps=True, multi=True, focus=True, place=True, person=True)
+            + self._most(self._right_words, None)
+            + self._most(self._left_words, None)
         )
+
+    def _word_classes(self, classes: dict[str, frozenset[str]]) -> dict[str, float]:
+        """Per word of ``classes``: the most the features of its classes add together."""
+        present = [n for n in classes if n in self._ranges]
+        vocabulary = set().union(*(classes[n] for n in present))
+        gains = {
+            word: sum(self._gain(n) for n in present if word in classes[n]) for word in vocabulary
+        }
+        return {word: g for word, g in gains.items() if g > 0.0}
+
+    @staticmethod
+    def _most(gains: dict[str, float], words: set[str] | None) -> float:
+        """The most ``gains`` give a word of ``words`` (any word when None)."""
+        if words is None:
+            return max(gains.values(), default=0.0)
+        return max((g for x, g in gains.items() if x in words), default=0.0)
 
     def _gain(self, n: str, hi: float | None = None) -> float:
         """The most feature ``n`` can add, its range's upper end lowered to ``hi``."""
@@ -959,6 +1022,9 @@ class _SpanBound:
                 place=not words.isdisjoint(_PLACE_CUES),
                 person=not words.isdisjoint(_PERSON_CUES) or not words.isdisjoint(_PERSON_VERBS),
             )
+            # A word before a span is not the last word, one after it not the first.
+            + self._most(self._right_words, set(low[1:]))
+            + self._most(self._left_words, set(low[:-1]))
         )
 
     def _rest(

@@ -32,7 +32,9 @@ from bot.extract.rank import (
     _PERSON_VERBS,
     _PLACE_CUES,
     FEATURES,
+    LEFT_WORDS,
     PHRASE_SENTENCES,
+    RIGHT_WORDS,
     VERB_WORDS,
     WINDOW,
     Ranking,
@@ -274,6 +276,13 @@ def span_features(
         f[_F["prev_copula"]] = 1.0
     if c.unit:
         f[_F["has_unit"]] = 1.0
+    # The word classes around the span (span_choice branch).
+    for name, kinds in LEFT_WORDS.items():
+        if prev_w is not None and prev_w.text.lower() in kinds:
+            f[_F[name]] = 1.0
+    for name, kinds in RIGHT_WORDS.items():
+        if next_w is not None and next_w.text.lower() in kinds:
+            f[_F[name]] = 1.0
     return f
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from bot.extract.candidates import sentence_words
 from bot.extract.qtype import question_type
-from bot.extract.rank import FEATURES, span_features
+from bot.extract.rank import FEATURES, LEFT_WORDS, RIGHT_WORDS, span_features
 from tests.extract import reference as ref
 from tests.extract.paragraphs import ANALYZER
 
@@ -20,6 +20,7 @@ RANGES = {
     "sent_words": (0.0, 1.0),
     "prev_copula": (0.0, 1.0),
     "has_unit": (0.0, 1.0),
+    **{name: (0.0, 1.0) for name in (*LEFT_WORDS, *RIGHT_WORDS)},
 }
 
 
@@ -74,3 +75,46 @@ def test_verb_share_and_copula():
     assert rows["engines"][0][_F["prev_copula"]] == 0.0
     assert rows["engines used"][0][_F["verb_share"]] == pytest.approx(0.5)
     assert rows["engines"][0][_F["verb_share"]] == 0.0
+
+
+def test_word_class_features():
+    """The class of the word before and after a span; a sentence edge sets none of them."""
+    sentence = "Drafted by the council of elders, the charter which Paul signed was kept at Ulm."
+    question = "Who signed the charter?"
+    rows = _rows(sentence, question)
+    council = rows["council of elders"][0]
+    assert council[_F["left_det"]] == 1.0  # after "the"
+    assert council[_F["left_prep"]] == 0.0
+    assert rows["council"][0][_F["right_of"]] == 1.0
+    paul = rows["Paul"][0]
+    assert paul[_F["left_rel"]] == 1.0  # after "which"
+    assert rows["kept"][0][_F["left_prep"]] == 0.0
+    assert rows["Ulm"][0][_F["left_prep"]] == 1.0  # after "at"
+    # After a form of "be": a subject ends there.
+    signed = [f for text, fs in rows.items() for f in fs if text.endswith("signed")]
+    assert signed and all(f[_F["right_be"]] == 1.0 for f in signed)
+    drafted = rows["Drafted"][0]
+    for name in (*LEFT_WORDS, *RIGHT_WORDS):
+        if name != "right_prep":
+            assert drafted[_F[name]] == 0.0, name
+    assert drafted[_F["right_prep"]] == 1.0  # "by"
+    assert all(rows["Ulm"][0][_F[name]] == 0.0 for name in RIGHT_WORDS)  # the sentence end
+
+
+def test_word_classes_agree_with_the_reference():
+    sentence = "Drafted by the council of elders, the charter which Paul signed was kept at Ulm."
+    question = "Who signed the charter?"
+    qtype = question_type(question)
+    qterms = set(ANALYZER.terms(question))
+    weights = {t: 1.0 for t in qterms}
+    ws = sentence_words(sentence, 0, len(sentence), ANALYZER)
+    names = [_F[n] for n in (*LEFT_WORDS, *RIGHT_WORDS)]
+    seen = 0
+    for c in ref.candidates(sentence, 0, len(sentence), ws):
+        fast = span_features(sentence, qtype, qterms, weights, ws, c, qtype.focus)
+        slow = ref.span_features(sentence, qtype, qterms, weights, list(ws), c, qtype.focus)
+        assert (fast is None) == (slow is None)
+        if fast is not None:
+            assert fast[names].tolist() == slow[names].tolist()
+            seen += fast[names].sum() > 0
+    assert seen
