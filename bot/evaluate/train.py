@@ -220,7 +220,7 @@ def keep_threshold(conf_in: np.ndarray, keep: float, missing: int = 0) -> float:
 
 # l2 1e-3 held the bias and the large weights back: with topic_match, 1e-4 (and the iterations
 # to converge) withheld 90.3 → 92.2 % on articles 0-3 vs 4-7 at 93.5 % answered, 84.4 → 86.8 %
-# and 91.9 → 92.8 % held out (README, Threshold); 3e-5 and 0 withheld no more.
+# and 91.9 → 92.8 % held out (docs/quality.md, Threshold); 3e-5 and 0 withheld no more.
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-4, iters: int = 20000) -> np.ndarray:
     w = np.zeros(x.shape[1])
     for _ in range(iters):

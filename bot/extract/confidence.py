@@ -45,7 +45,7 @@ CONFIDENCE_FEATURES = (
     "global_cov_sq",  # global_cov²
     "span_type",  # span_score (squashed) × type_match
     # The two below, measured on articles 0-3 vs 4-7 and kept for what they withheld held out
-    # (README, Threshold). A question that names what the answer's document (or section) is
+    # (docs/quality.md, Threshold). A question that names what the answer's document (or section) is
     # titled is about it; out-of-corpus questions rarely do (43 % vs 3 % of those questions).
     "topic_match",  # BM25-like match of the question with the top hit's chunk: see below
     "heading_cov",  # share of the question's corpus idf in the answer's title and section
