@@ -45,7 +45,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import numpy as np
 
@@ -57,6 +57,7 @@ from bot.ingest import scan_corpus
 from bot.models import Chunk, Document, Heading, IndexStats, UpdateReport
 
 FORMAT_VERSION = 2
+_T = TypeVar("_T")
 _GEN = re.compile(r"^gen-(\d{6,})$")
 # Columns of chunks.npy.
 DOC, START, END, BSTART, BEND, LINE, SECTION, TOKENS, LENGTH = range(9)
@@ -231,46 +232,46 @@ class Index:
         )
 
     def document(self, source: str) -> Document:
-        with self._cache_lock:
-            doc = self._cache.get(source)
-            if doc is not None:
-                self._cache.move_to_end(source)
-                return doc
-        d = self._doc_index.get(source)
-        if d is None:
-            raise KeyError(source)
-        text = self.text(source)
-        mlo, mhi = int(self._docmeta_off[d]), int(self._docmeta_off[d + 1])
-        meta = json.loads(bytes(self._docmeta[mlo:mhi]).decode("utf-8"))
-        headings = tuple(Heading(s, e, lvl, t) for s, e, lvl, t in meta["headings"])
-        llo, lhi = int(self._doc_lines[d]), int(self._doc_lines[d + 1])
-        # Line starts were stored at build time: rescanning a long text costs milliseconds.
-        doc = Document(source, meta["title"], text, headings, tuple(self._lines[llo:lhi].tolist()))
-        with self._cache_lock:
-            self._cache[source] = doc
-            while len(self._cache) > DOCUMENT_CACHE:
-                self._cache.popitem(last=False)
-        return doc
+        return self._cached(self._cache, source, self._load_document)
 
     def text(self, source: str) -> str:
         """The document's extracted text alone. Extraction reads nothing else of the documents
         it ranks, and decoding their headings and line starts (``document``) would cost more
         than the text; only the cited document needs those."""
+        return self._cached(self._texts_cache, source, self._load_text)
+
+    def _cached(self, cache: OrderedDict[str, _T], source: str, load: Callable[[int], _T]) -> _T:
+        """``load(document number)`` of ``source`` through ``cache``, the last
+        ``DOCUMENT_CACHE`` of them kept. Loading runs outside the lock; two threads asking for
+        the same document at once both load it, and the later one is kept."""
         with self._cache_lock:
-            text = self._texts_cache.get(source)
-            if text is not None:
-                self._texts_cache.move_to_end(source)
-                return text
+            value = cache.get(source)
+            if value is not None:
+                cache.move_to_end(source)
+                return value
         d = self._doc_index.get(source)
         if d is None:
             raise KeyError(source)
-        lo, hi = int(self._doc_bytes[d]), int(self._doc_bytes[d + 1])
-        text = bytes(self._texts[lo:hi]).decode("utf-8")
+        value = load(d)
         with self._cache_lock:
-            self._texts_cache[source] = text
-            while len(self._texts_cache) > DOCUMENT_CACHE:
-                self._texts_cache.popitem(last=False)
-        return text
+            cache[source] = value
+            while len(cache) > DOCUMENT_CACHE:
+                cache.popitem(last=False)
+        return value
+
+    def _load_text(self, d: int) -> str:
+        lo, hi = int(self._doc_bytes[d]), int(self._doc_bytes[d + 1])
+        return bytes(self._texts[lo:hi]).decode("utf-8")
+
+    def _load_document(self, d: int) -> Document:
+        source = self._sources[d]
+        mlo, mhi = int(self._docmeta_off[d]), int(self._docmeta_off[d + 1])
+        meta = json.loads(bytes(self._docmeta[mlo:mhi]).decode("utf-8"))
+        headings = tuple(Heading(s, e, lvl, t) for s, e, lvl, t in meta["headings"])
+        llo, lhi = int(self._doc_lines[d]), int(self._doc_lines[d + 1])
+        # Line starts were stored at build time: rescanning a long text costs milliseconds.
+        lines = tuple(self._lines[llo:lhi].tolist())
+        return Document(source, meta["title"], self.text(source), headings, lines)
 
     def title(self, source: str) -> str:
         """The document's title, read from the front of its metadata (``_NewDocs.add`` writes
