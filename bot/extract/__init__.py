@@ -37,7 +37,10 @@ _CONTEXT_COV = FEATURES.index("context_cov")
 
 
 class DocumentSource(Protocol):
-    def document(self, source: str) -> Document: ...
+    # Extraction reads a document's text and title only; ``Index.document`` also decodes its
+    # headings and line starts, which only the cited document needs (``Engine`` loads those).
+    def text(self, source: str) -> str: ...
+    def title(self, source: str) -> str: ...
     def chunk(self, chunk_id: int) -> Chunk: ...
 
 
@@ -51,23 +54,14 @@ def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def document_cache(index: DocumentSource) -> Callable[[str], Document]:
-    """Source → its document for ranking, memoised for one question. Ranking and confidence
-    read only the text and the title, so from an index that gives those alone (``Index.text``,
-    ``Index.title``) the document holds just them, without headings or line starts: decoding
-    those for every ranked document was a tenth of an answer's time, and only the cited one
-    needs them (``Engine`` loads it whole)."""
+    """Source → its text and title as a Document, memoised for one question. Decoding the
+    headings and line starts of every ranked document was a tenth of an answer's time."""
     docs: dict[str, Document] = {}
-    text_of: Callable[[str], str] | None = getattr(index, "text", None)
-    title_of: Callable[[str], str] | None = getattr(index, "title", None)
 
     def document(source: str) -> Document:
         doc = docs.get(source)
         if doc is None:
-            if text_of is not None and title_of is not None:
-                doc = Document(source, title_of(source), text_of(source))
-            else:
-                doc = index.document(source)
-            docs[source] = doc
+            doc = docs[source] = Document(source, index.title(source), index.text(source))
         return doc
 
     return document

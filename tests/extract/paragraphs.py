@@ -34,6 +34,12 @@ class ParagraphIndex:
     def document(self, source: str) -> Document:
         return self.docs[source]
 
+    def text(self, source: str) -> str:
+        return self.docs[source].text
+
+    def title(self, source: str) -> str:
+        return self.docs[source].title
+
     def chunk(self, chunk_id: int) -> Chunk:
         return self.chunks[chunk_id]
 

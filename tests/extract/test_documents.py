@@ -1,5 +1,5 @@
-"""Extraction reads documents through ``document_cache``: only the text and title of an index
-that can give them alone, each document once per question."""
+"""Extraction reads documents through ``document_cache``: their text and title, each document
+once per question, never the whole ``document`` with its headings and line starts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from bot.models import Document
 from tests.extract.paragraphs import ParagraphIndex
 
 
-class TextIndex(ParagraphIndex):
+class CountingIndex(ParagraphIndex):
     """Counts what extraction asks of the index."""
 
     def __init__(self, texts: dict[str, str]) -> None:
@@ -21,15 +21,15 @@ class TextIndex(ParagraphIndex):
 
     def text(self, source: str) -> str:
         self.calls.append(("text", source))
-        return self.docs[source].text
+        return super().text(source)
 
     def title(self, source: str) -> str:
         self.calls.append(("title", source))
-        return self.docs[source].title
+        return super().title(source)
 
 
 def test_ranking_documents_hold_the_text_and_title_read_once():
-    index = TextIndex({"a.txt": "First line.\nSecond line.\n", "b.txt": "Other text.\n"})
+    index = CountingIndex({"a.txt": "First line.\nSecond line.\n", "b.txt": "Other text.\n"})
     document = document_cache(index)
     for _ in range(3):
         for source in ("a.txt", "b.txt"):
@@ -41,8 +41,3 @@ def test_ranking_documents_hold_the_text_and_title_read_once():
         ("title", "a.txt"),
         ("title", "b.txt"),
     ]
-
-
-def test_an_index_without_text_gives_its_documents():
-    index = ParagraphIndex({"a.txt": "Only text.\n"})
-    assert document_cache(index)("a.txt") is index.docs["a.txt"]
