@@ -132,6 +132,10 @@ def highlight(text: str, start: int, end: int, budget: int) -> str:
         out += escape(_right_context(after, right_n))
         if len(out) <= budget:
             return out
+        if left_n == right_n == 0:
+            # The span fits but not with a "…" on each side: it goes alone (this loop never ended
+            # for a span within two characters of the budget).
+            return bold_span
         left_n, right_n = int(left_n * 0.8), int(right_n * 0.8)
 
 

@@ -112,6 +112,15 @@ def test_highlight_keeps_span_whole_and_fits(
         assert f"**{flat}**" in unescape(out)
 
 
+def test_span_that_only_just_fits_goes_without_context() -> None:
+    """A span of exactly the budget (or one under) leaves no room for a "…" on each side."""
+    span = "x" * (embeds.MIN_BUDGET - 4)
+    for budget in (embeds.MIN_BUDGET, embeds.MIN_BUDGET + 1):
+        out = embeds.highlight("before " + span + " after", 7, 7 + len(span), budget)
+        assert len(out) <= budget
+        assert f"**{span}**" in out
+
+
 def test_long_sentence_shortened_around_the_span() -> None:
     before = "word " * 2000
     span = "40,000 inmates"
