@@ -277,3 +277,92 @@ def test_span_groups_give_partial_credit_only_in_the_gold_sentence(tmp_path):
         assert (s1[(y1 > 0) & (y1 < 1)] == 1.0).all()  # partial credit only in the sentence
     # "grey granite": "granite" alone is half right and sits in the gold sentence.
     assert any(((y > 0) & (y < 1)).any() for _, y, _ in soft)
+
+
+def test_folds_pool_rows_of_both_directions_under_one_threshold(tmp_path):
+    """``--fold IN:OUT``, repeated: each fold's rows come from its own eval index, one model and
+    one threshold are fitted over all of them, and the threshold keeps --keep-answered of the
+    pooled in-corpus questions answered."""
+    import shutil
+
+    from bot.evaluate import train
+    from bot.extract.confidence import CONFIDENCE_FEATURES
+
+    data = {
+        "version": "v1.1",
+        "data": [
+            _article("Port Varn", _IN, "i"),
+            _article("Keld pass", _OUT, "o"),
+            _article("Coast", _OTHER, "x"),
+        ],
+    }
+    squad = tmp_path / "squad.json"
+    squad.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "weights.json"
+    shutil.copy(train.WEIGHTS, out)
+    keep = 0.8
+    argv = [str(squad), "--articles", "0-1", "--fold", "0:1", "--fold", "1:0"]
+    argv += ["--confidence-only", "--keep-answered", str(keep), "--out", str(out)]
+    argv += ["--small-paragraphs", "2", "--dump", str(tmp_path / "rows.npz")]
+    assert train.main(argv) == 0
+
+    rows = np.load(tmp_path / "rows.npz")
+    x, y, big, fold = rows["x"], rows["y"], rows["eval_index"], rows["fold"]
+    fold_missing = rows["fold_missing"]
+    assert fold_missing.shape == (2, 2)
+    assert list(rows["missing"]) == list(fold_missing.sum(0))
+    # Fold 0 asks Port Varn's questions as in-corpus, fold 1 as out-of-corpus (and Keld's the
+    # other way round): every question is asked once per fold on that fold's eval index.
+    for f, (n_in, n_out) in enumerate(((len(_IN), len(_OUT)), (len(_OUT), len(_IN)))):
+        rows_in = np.sum(big & (fold == f) & (y == 1)) + fold_missing[f, 0]
+        rows_out = np.sum(big & (fold == f) & (y == 0)) + fold_missing[f, 1]
+        assert (rows_in, rows_out) == (n_in, n_out)
+
+    fitted = json.loads(out.read_text(encoding="utf-8"))
+    w = np.array([fitted["confidence"][n] for n in CONFIDENCE_FEATURES])
+    pos = 1.0 / (1.0 + np.exp(-(x[big & (y == 1)] @ w)))
+    assert np.sum(pos >= fitted["threshold"]) >= keep * (len(pos) + fold_missing[:, 0].sum())
+    assert "0 (indexed) vs 1 (left out); 1 (indexed) vs 0 (left out)" in fitted["note"]
+
+
+@pytest.mark.parametrize(
+    ("fold", "message"),
+    [
+        ("0-1", "expected IN:OUT"),
+        ("0:", "expected IN:OUT"),
+        ("0:9", "outside"),
+        ("0:0", "must not overlap"),
+        ("0:2", "must be among --articles"),
+    ],
+)
+def test_bad_folds_are_refused(tmp_path, capsys, fold, message):
+    import shutil
+
+    from bot.evaluate import train
+
+    data = {
+        "version": "v1.1",
+        "data": [
+            _article("Port Varn", _IN, "i"),
+            _article("Coast", _OTHER, "x"),
+            _article("Keld pass", _OUT, "o"),
+        ],
+    }
+    squad = tmp_path / "squad.json"
+    squad.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "weights.json"
+    shutil.copy(train.WEIGHTS, out)
+    argv = [str(squad), "--articles", "0-1", "--fold", fold, "--confidence-only", "--out", str(out)]
+    with pytest.raises(SystemExit):
+        train.main(argv)
+    assert message in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == train.WEIGHTS.read_text(encoding="utf-8")
+
+
+def test_fold_and_single_fold_options_do_not_mix(tmp_path, capsys):
+    from bot.evaluate import train
+
+    argv = [str(tmp_path / "squad.json"), "--fold", "0-3:4-7", "--confidence-in", "0-3"]
+    with pytest.raises(SystemExit):
+        train.main(argv)
+    assert "--fold replaces" in capsys.readouterr().err
