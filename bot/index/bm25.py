@@ -89,6 +89,8 @@ def posting_weights(
     less of the build's serial tail.
     """
     k1, b = params.k1, params.b
+    if not len(tf):  # avgdl is 0 when no chunk has a term: no norm to compute
+        return np.zeros(0, dtype=np.float64)
     norm = ((1 - b) + (b * chunk_len.astype(np.float64)) / avgdl)[chunk]
     tf = tf.astype(np.float64)
     norm *= k1
