@@ -20,20 +20,27 @@ import Stemmer
 # a run of letters and digits is one token. Each branch decides by its first character and the
 # one after its leading run, without lookaheads (the same tokens as the lookahead form in
 # tests/test_analyze.py, in about half the time: tokenising is most of the analysis).
+#
+# The pattern opens with one character class (a letter or a digit) and a lookbehind picks the
+# branch, rather than opening with the two branches: ``re`` can then skip the text between words
+# with a character-set scan instead of trying both branches at every position, and possessive
+# runs (``*+``) keep no backtracking state. The same tokens, a fifth less time.
 WORD_PATTERN = re.compile(
+    r"[^\W_](?:"
     # Letters first: a digit right after them makes the whole run one token (mp3, H1N1);
     # otherwise a word, apostrophes inside (CECOT's, don’t, café).
-    r"[^\W\d_]+(?:\d[^\W_]*|(?:['’‘`][^\W\d_]+)*)"
+    r"(?<=[^\W\d_])[^\W\d_]*+(?:\d[^\W_]*+|(?:['’‘`][^\W\d_]++)*+)"
     # Digits first: a letter right after them makes the whole run one token (5G); otherwise a
     # number with its grouping and decimals (40,000  3.5  2024).
-    r"|\d+(?:[^\W\d_][^\W_]*|(?:[.,]\d+)*)"
+    r"|\d*+(?:[^\W\d_][^\W_]*+|(?:[.,]\d++)*+))"
 )
 # WORD_PATTERN for ASCII text, token for token: there a letter is [A-Za-z], a digit [0-9] and
 # the only apostrophes ' and `. About a third faster, with no Unicode class lookups; the index
 # build uses it for ASCII documents (tests/test_analyze.py pins the equality).
 ASCII_WORD_PATTERN = re.compile(
-    r"[A-Za-z]+(?:[0-9][A-Za-z0-9]*|(?:['`][A-Za-z]+)*)"
-    r"|[0-9]+(?:[A-Za-z][A-Za-z0-9]*|(?:[.,][0-9]+)*)",
+    r"[A-Za-z0-9](?:"
+    r"(?<=[A-Za-z])[A-Za-z]*+(?:[0-9][A-Za-z0-9]*+|(?:['`][A-Za-z]++)*+)"
+    r"|[0-9]*+(?:[A-Za-z][A-Za-z0-9]*+|(?:[.,][0-9]++)*+))",
     re.ASCII,
 )
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
