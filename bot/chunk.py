@@ -63,7 +63,12 @@ class _SpanCounter:
     - an ASCII non-letter after an ASCII letter: a piece that holds a letter is a letter run, a
       contraction (``'s``) or one non-letter and a letter run, so it ends where the letters do;
     - a non-space ASCII character after a line break: no piece holds a line break followed by
-      anything but more whitespace.
+      anything but more whitespace;
+    - an ASCII non-digit after an ASCII digit, and an ASCII digit after ASCII punctuation: a
+      piece that holds a digit is one to three digits and nothing else (a digit after whitespace
+      is not one: how a whitespace run splits depends on what follows it, so the text before
+      the digit would not encode alone as it does in the span). Numbers are common in heads and
+      tails and rarely repeat, so these keep the encoded ends short and cached.
 
     From an anchor at or after a span's start to the last anchor inside it, the span encoded on
     its own has exactly the whole text's pieces, hence its tokens; only the head before the first
@@ -92,7 +97,13 @@ class _SpanCounter:
         folded = at | 0x20
         after_letter = letter_before & (at < 0x80) & ((folded < ord("a")) | (folded > ord("z")))
         after_break = (before == ord("\n")) & (at > ord(" ")) & (at < 0x7F)
-        anchors = np.flatnonzero(after_letter | after_break) + 1
+        # Only digit pieces hold digits, and only digits: a digit run ends one, and starts one
+        # (not after whitespace: how a whitespace run splits depends on what follows it).
+        digit_before = (before >= ord("0")) & (before <= ord("9"))
+        digit_at = (at >= ord("0")) & (at <= ord("9"))
+        after_digit = digit_before & ~digit_at & (at < 0x80)
+        at_digit = digit_at & ~digit_before & (before > ord(" ")) & (before < 0x7F)
+        anchors = np.flatnonzero(after_letter | after_break | after_digit | at_digit) + 1
         # Anchors start a piece of the whole text, so each is the start of some token.
         at_bytes = anchors if char_bytes is None else char_bytes[anchors]
         self.anchors = anchors
