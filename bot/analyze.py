@@ -70,7 +70,11 @@ class Token:
 
 def normalize_word(word: str) -> str:
     """Surface word → comparable form, before stemming."""
-    w = unicodedata.normalize("NFKC", word).translate(_APOSTROPHES).casefold()
+    if word.isascii():
+        # NFKC leaves ASCII as it is and casefold is lower there; ` is the one apostrophe.
+        w = word.replace("`", "'").lower()
+    else:
+        w = unicodedata.normalize("NFKC", word).translate(_APOSTROPHES).casefold()
     if w[:1].isdigit():
         if _GROUPED.match(w):
             w = w.replace(",", "")
@@ -93,12 +97,13 @@ class Analyzer:
         self._stem = stemmer.stemWord if stem else None
         # Surface words repeat (Zipf), and normalising one costs ~30x a cache hit; lru_cache is
         # thread-safe and bounded, so a long-running bot cannot grow it without limit.
-        self.term = lru_cache(maxsize=1 << 19)(self._term)
+        self.term = lru_cache(maxsize=1 << 19)(self.term_uncached)
         # Retrieval's rerank and then extraction analyse the same sentences of the top chunks.
         self.sentence_terms = lru_cache(maxsize=1 << 14)(self._sentence_terms)
 
-    def _term(self, word: str) -> str | None:
-        """Analysed term for one surface word, or None for a stop word."""
+    def term_uncached(self, word: str) -> str | None:
+        """Analysed term for one surface word, or None for a stop word (``term`` caches it;
+        this is for callers that keep their own cache of every word, like the index build)."""
         w = normalize_word(word)
         if not w or w in self.stopwords:
             return None

@@ -81,7 +81,9 @@ class TermIds:
     """
 
     def __init__(self, analyzer: Analyzer) -> None:
-        self._term = analyzer.term
+        # Each distinct word is analysed once here and kept in ``_word_ids``, so the analyzer's
+        # LRU cache would never hit: going around it saves its bookkeeping on every new word.
+        self._term = analyzer.term_uncached
         self._word_ids: dict[str, int] = {}
         self._term_ids: dict[str, int] = {}
         self.terms: list[str] = []
