@@ -74,16 +74,18 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     end = len(text) if end is None else end
     out: list[tuple[int, int]] = []
     append = out.append
-    ends = _END_GAP.finditer
+    search = _END_GAP.search
     # Lines are trimmed and a sentence end is followed by the whitespace the match consumed, so
     # every sentence is already trimmed: it starts where the gap ends and ends at the terminator.
+    # Most lines hold no sentence end, so each line is searched once rather than iterated.
     for ls, le in _line_spans(text, start, end):
         s = ls
-        for m in ends(text, ls, le):
+        m = search(text, ls, le)
+        while m is not None:
             dot = m.start()
-            if text[dot] == "." and _is_abbreviation(text, dot):
-                continue
-            append((s, m.end(1)))
-            s = m.end()
+            if text[dot] != "." or not _is_abbreviation(text, dot):
+                append((s, m.end(1)))
+                s = m.end()
+            m = search(text, m.end(), le)
         append((s, le))
     return out
