@@ -108,12 +108,12 @@ class TermIds:
         )
         unknown = np.flatnonzero(out == -2)
         if len(unknown):
-            for k in unknown.tolist():
-                word = words[k]
-                tid = word_ids.get(word)
-                if tid is None:
-                    tid = word_ids[word] = self._id(word)
-                out[k] = tid
+            missing = [words[k] for k in unknown.tolist()]
+            # Each new word once, numbered in order of first occurrence; then all occurrences
+            # are filled in one assignment rather than one array store each.
+            for word in dict.fromkeys(missing):
+                word_ids[word] = self._id(word)
+            out[unknown] = list(map(word_ids.__getitem__, missing))
         return out
 
     def _id(self, word: str) -> int:
