@@ -18,8 +18,10 @@ _ABBREVIATIONS = frozenset(
 )
 # A terminator, closing quotes/brackets, whitespace, then something that can open a sentence.
 _END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ])")
-# ``_END`` with the whitespace after it consumed: the terminator is group 1.
-_END_GAP = re.compile(r"([.!?…]+[\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ])")
+# ``_END`` with the whitespace after it consumed: the terminator ends where group 1 does. The
+# pattern opens with a plain character class (not a repeat or a group) so that ``re`` skips
+# to the next terminator with a character-set scan instead of trying a match at every position.
+_END_GAP = re.compile(r"[.!?…]([.!?…]*+[\"'”’)\]]*+)\s++(?=[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ])")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 # A line that continues a wrapped one starts with one of these after its indentation.
 _CONTINUATION_START = frozenset("abcdefghijklmnopqrstuvwxyz(,;")
