@@ -20,20 +20,27 @@ import Stemmer
 # a run of letters and digits is one token. Each branch decides by its first character and the
 # one after its leading run, without lookaheads (the same tokens as the lookahead form in
 # tests/test_analyze.py, in about half the time: tokenising is most of the analysis).
+#
+# The pattern opens with one character class (a letter or a digit) and a lookbehind picks the
+# branch, rather than opening with the two branches: ``re`` can then skip the text between words
+# with a character-set scan instead of trying both branches at every position, and possessive
+# runs (``*+``) keep no backtracking state. The same tokens, a fifth less time.
 WORD_PATTERN = re.compile(
+    r"[^\W_](?:"
     # Letters first: a digit right after them makes the whole run one token (mp3, H1N1);
     # otherwise a word, apostrophes inside (CECOT's, don’t, café).
-    r"[^\W\d_]+(?:\d[^\W_]*|(?:['’‘`][^\W\d_]+)*)"
+    r"(?<=[^\W\d_])[^\W\d_]*+(?:\d[^\W_]*+|(?:['’‘`][^\W\d_]++)*+)"
     # Digits first: a letter right after them makes the whole run one token (5G); otherwise a
     # number with its grouping and decimals (40,000  3.5  2024).
-    r"|\d+(?:[^\W\d_][^\W_]*|(?:[.,]\d+)*)"
+    r"|\d*+(?:[^\W\d_][^\W_]*+|(?:[.,]\d++)*+))"
 )
 # WORD_PATTERN for ASCII text, token for token: there a letter is [A-Za-z], a digit [0-9] and
 # the only apostrophes ' and `. About a third faster, with no Unicode class lookups; the index
 # build uses it for ASCII documents (tests/test_analyze.py pins the equality).
 ASCII_WORD_PATTERN = re.compile(
-    r"[A-Za-z]+(?:[0-9][A-Za-z0-9]*|(?:['`][A-Za-z]+)*)"
-    r"|[0-9]+(?:[A-Za-z][A-Za-z0-9]*|(?:[.,][0-9]+)*)",
+    r"[A-Za-z0-9](?:"
+    r"(?<=[A-Za-z])[A-Za-z]*+(?:[0-9][A-Za-z0-9]*+|(?:['`][A-Za-z]++)*+)"
+    r"|[0-9]*+(?:[A-Za-z][A-Za-z0-9]*+|(?:[.,][0-9]++)*+))",
     re.ASCII,
 )
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
@@ -63,7 +70,11 @@ class Token:
 
 def normalize_word(word: str) -> str:
     """Surface word → comparable form, before stemming."""
-    w = unicodedata.normalize("NFKC", word).translate(_APOSTROPHES).casefold()
+    if word.isascii():
+        # NFKC leaves ASCII as it is and casefold is lower there; ` is the one apostrophe.
+        w = word.replace("`", "'").lower()
+    else:
+        w = unicodedata.normalize("NFKC", word).translate(_APOSTROPHES).casefold()
     if w[:1].isdigit():
         if _GROUPED.match(w):
             w = w.replace(",", "")
@@ -81,17 +92,21 @@ class Analyzer:
     def __init__(self, *, stem: bool = True, stopwords: frozenset[str] = STOPWORDS) -> None:
         self.stem = stem
         self.stopwords = stopwords
-        stemmer = Stemmer.Stemmer("english")
+        # PyStemmer's own word cache is off: ``term`` is cached here and the index build keeps
+        # every word, so the stemmer only sees new words, and churning its 10k-word cache made
+        # each stem ~3x slower.
+        stemmer = Stemmer.Stemmer("english", 0)
         # PyStemmer's C call holds the GIL, so threads (Discord handlers) can share one stemmer.
         self._stem = stemmer.stemWord if stem else None
         # Surface words repeat (Zipf), and normalising one costs ~30x a cache hit; lru_cache is
         # thread-safe and bounded, so a long-running bot cannot grow it without limit.
-        self.term = lru_cache(maxsize=1 << 19)(self._term)
+        self.term = lru_cache(maxsize=1 << 19)(self.term_uncached)
         # Retrieval's rerank and then extraction analyse the same sentences of the top chunks.
         self.sentence_terms = lru_cache(maxsize=1 << 14)(self._sentence_terms)
 
-    def _term(self, word: str) -> str | None:
-        """Analysed term for one surface word, or None for a stop word."""
+    def term_uncached(self, word: str) -> str | None:
+        """Analysed term for one surface word, or None for a stop word (``term`` caches it;
+        this is for callers that keep their own cache of every word, like the index build)."""
         w = normalize_word(word)
         if not w or w in self.stopwords:
             return None

@@ -53,6 +53,52 @@ _SMALL_CACHE_CHARS = 48
 _SMALL_CACHE_LIMIT = 1 << 17  # ~20 MB at most, also in a long-running bot
 
 
+# Character classes for anchors (see ``_SpanCounter``): ASCII letter, ASCII digit, line break,
+# other printable ASCII (punctuation), other ASCII (spaces, tabs, controls), non-ASCII.
+_LETTER, _DIGIT, _BREAK, _PUNCT, _SPACE, _OTHER = range(6)
+_N_CLASSES = 6
+
+
+def _char_classes() -> np.ndarray:
+    classes = np.full(256, _OTHER, dtype=np.uint8)
+    classes[:0x80] = _SPACE
+    classes[0x21:0x7F] = _PUNCT
+    for c in range(0x80):
+        if chr(c).isascii() and chr(c).isalpha():
+            classes[c] = _LETTER
+        elif chr(c).isdigit():
+            classes[c] = _DIGIT
+    classes[ord("\n")] = _BREAK
+    return classes
+
+
+def _anchor_pairs() -> np.ndarray:
+    """Whether a piece starts at a character of class ``at`` after one of class ``before``,
+    whatever text surrounds them; indexed by ``before * _N_CLASSES + at``."""
+    table = np.zeros(_N_CLASSES * _N_CLASSES, dtype=bool)
+    ascii_classes = (_LETTER, _DIGIT, _BREAK, _PUNCT, _SPACE)
+    for at in ascii_classes:
+        # An ASCII non-letter after an ASCII letter: a piece that holds a letter is a letter run,
+        # a contraction (``'s``) or one non-letter and a letter run, so it ends where they do.
+        table[_LETTER * _N_CLASSES + at] = at != _LETTER
+        # An ASCII non-digit after an ASCII digit: a piece that holds a digit is one to three
+        # digits and nothing else.
+        table[_DIGIT * _N_CLASSES + at] = at != _DIGIT
+    for at in (_LETTER, _DIGIT, _PUNCT):
+        # A non-space ASCII character after a line break: no piece holds a line break followed
+        # by anything but more whitespace.
+        table[_BREAK * _N_CLASSES + at] = True
+    # A digit after punctuation starts a piece too (not after whitespace: how a whitespace run
+    # splits depends on what follows it, so the text before would not encode alone as it does
+    # in the span).
+    table[_PUNCT * _N_CLASSES + _DIGIT] = True
+    return table
+
+
+_CHAR_CLASS = _char_classes()
+_ANCHOR_PAIR = _anchor_pairs()
+
+
 class _SpanCounter:
     """Exact tiktoken count of any span of one text, from a single encoding of the whole text.
 
@@ -63,7 +109,12 @@ class _SpanCounter:
     - an ASCII non-letter after an ASCII letter: a piece that holds a letter is a letter run, a
       contraction (``'s``) or one non-letter and a letter run, so it ends where the letters do;
     - a non-space ASCII character after a line break: no piece holds a line break followed by
-      anything but more whitespace.
+      anything but more whitespace;
+    - an ASCII non-digit after an ASCII digit, and an ASCII digit after ASCII punctuation: a
+      piece that holds a digit is one to three digits and nothing else (a digit after whitespace
+      is not one: how a whitespace run splits depends on what follows it, so the text before
+      the digit would not encode alone as it does in the span). Numbers are common in heads and
+      tails and rarely repeat, so these keep the encoded ends short and cached.
 
     From an anchor at or after a span's start to the last anchor inside it, the span encoded on
     its own has exactly the whole text's pieces, hence its tokens; only the head before the first
@@ -86,13 +137,11 @@ class _SpanCounter:
             width = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)
             char_bytes = np.zeros(len(codes) + 1, dtype=np.int64)
             np.cumsum(width, out=char_bytes[1:])
-        before, at = codes[:-1], codes[1:]
-        folded = before | 0x20  # ASCII upper case to lower case
-        letter_before = (folded >= ord("a")) & (folded <= ord("z"))
-        folded = at | 0x20
-        after_letter = letter_before & (at < 0x80) & ((folded < ord("a")) | (folded > ord("z")))
-        after_break = (before == ord("\n")) & (at > ord(" ")) & (at < 0x7F)
-        anchors = np.flatnonzero(after_letter | after_break) + 1
+        # Anchors from the classes of each pair of neighbouring characters: one table lookup per
+        # character and one per pair, rather than a dozen comparisons over the whole text.
+        classes = _CHAR_CLASS[codes if char_bytes is None else np.minimum(codes, 0x80)]
+        pairs = classes[:-1] * _N_CLASSES + classes[1:]
+        anchors = np.flatnonzero(_ANCHOR_PAIR[pairs]) + 1
         # Anchors start a piece of the whole text, so each is the start of some token.
         at_bytes = anchors if char_bytes is None else char_bytes[anchors]
         self.anchors = anchors

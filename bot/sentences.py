@@ -18,13 +18,18 @@ _ABBREVIATIONS = frozenset(
 )
 # A terminator, closing quotes/brackets, whitespace, then something that can open a sentence.
 _END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ])")
+# ``_END`` with the whitespace after it consumed: the terminator ends where group 1 does. The
+# pattern opens with a plain character class (not a repeat or a group) so that ``re`` skips
+# to the next terminator with a character-set scan instead of trying a match at every position.
+_END_GAP = re.compile(r"[.!?…]([.!?…]*+[\"'”’)\]]*+)\s++(?=[\"'“‘(\[]?[A-Z0-9À-ÖØ-Þ])")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
-# A line that continues a wrapped one: lower case (or "(", ",", ";") after leading whitespace;
-# ``\s`` is what ``str.lstrip`` strips.
-_CONTINUES_LINE = re.compile(r"\s*[a-z(,;]")
-# A span without its surrounding whitespace (``\s`` is what ``str.isspace`` accepts).
-_SOLID = re.compile(r"\S(?:.*\S)?", re.DOTALL)
+# A line that continues a wrapped one starts with one of these after its indentation.
+_CONTINUATION_START = frozenset("abcdefghijklmnopqrstuvwxyz(,;")
+# The text of one physical line without its surrounding whitespace (``\s`` is what
+# ``str.isspace`` accepts, so what ``str.strip`` strips).
+_LINE_TEXT = re.compile(r"\S(?:[^\n]*\S)?")
 _TERMINAL = tuple(".!?:;…\"”')")
+_TERMINAL_CHARS = frozenset(_TERMINAL)
 
 
 # How far before a full stop ``split_sentences`` reads (callers that cache by window use it).
@@ -48,24 +53,21 @@ def _line_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
     A line joins the one before when that one has text not ending like a sentence and this one
     starts, after any indentation, in lower case. Only the physical line before matters (a
-    joined line ends with the text of its last physical line), so no logical line is sliced.
-    Blank lines hold no sentence and are left out.
+    joined line ends with the text of its last physical line). Blank lines hold no sentence and
+    are left out, and each span is trimmed of surrounding whitespace: one regex match per line
+    finds its text, so no line is sliced.
     """
     spans: list[tuple[int, int]] = []
-    pos = start
-    can_continue = False
-    find = text.find
-    continues = _CONTINUES_LINE.match
-    while pos < end:
-        nl = find("\n", pos, end)
-        line_end = end if nl == -1 else nl
-        tail = text[pos:line_end].rstrip()
-        if can_continue and continues(text, pos, line_end):
-            spans[-1] = (spans[-1][0], line_end)
-        elif tail:
-            spans.append((pos, line_end))
-        can_continue = bool(tail) and not tail.endswith(_TERMINAL)
-        pos = line_end + 1
+    count = text.count
+    prev_end = -1  # end of the previous line's text, if that line may continue
+    for m in _LINE_TEXT.finditer(text, start, end):
+        s, e = m.span()
+        # The line just before (one line break between) continues into this one.
+        if prev_end >= 0 and text[s] in _CONTINUATION_START and count("\n", prev_end, s) == 1:
+            spans[-1] = (spans[-1][0], e)
+        else:
+            spans.append((s, e))
+        prev_end = -1 if text[e - 1] in _TERMINAL_CHARS else e
     return spans
 
 
@@ -73,18 +75,19 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     """Sentence spans inside ``text[start:end]``, in order, as offsets into ``text``."""
     end = len(text) if end is None else end
     out: list[tuple[int, int]] = []
-    solid = _SOLID.search
+    append = out.append
+    search = _END_GAP.search
+    # Lines are trimmed and a sentence end is followed by the whitespace the match consumed, so
+    # every sentence is already trimmed: it starts where the gap ends and ends at the terminator.
+    # Most lines hold no sentence end, so each line is searched once rather than iterated.
     for ls, le in _line_spans(text, start, end):
         s = ls
-        for m in _END.finditer(text, ls, le):
+        m = search(text, ls, le)
+        while m is not None:
             dot = m.start()
-            if text[dot] == "." and _is_abbreviation(text, dot):
-                continue
-            span = solid(text, s, m.end())
-            if span:
-                out.append(span.span())
-            s = m.end()
-        span = solid(text, s, le)
-        if span:
-            out.append(span.span())
+            if text[dot] != "." or not _is_abbreviation(text, dot):
+                append((s, m.end(1)))
+                s = m.end()
+            m = search(text, m.end(), le)
+        append((s, le))
     return out

@@ -81,7 +81,9 @@ class TermIds:
     """
 
     def __init__(self, analyzer: Analyzer) -> None:
-        self._term = analyzer.term
+        # Each distinct word is analysed once here and kept in ``_word_ids``, so the analyzer's
+        # LRU cache would never hit: going around it saves its bookkeeping on every new word.
+        self._term = analyzer.term_uncached
         self._word_ids: dict[str, int] = {}
         self._term_ids: dict[str, int] = {}
         self.terms: list[str] = []
@@ -106,12 +108,12 @@ class TermIds:
         )
         unknown = np.flatnonzero(out == -2)
         if len(unknown):
-            for k in unknown.tolist():
-                word = words[k]
-                tid = word_ids.get(word)
-                if tid is None:
-                    tid = word_ids[word] = self._id(word)
-                out[k] = tid
+            missing = [words[k] for k in unknown.tolist()]
+            # Each new word once, numbered in order of first occurrence; then all occurrences
+            # are filled in one assignment rather than one array store each.
+            for word in dict.fromkeys(missing):
+                word_ids[word] = self._id(word)
+            out[unknown] = list(map(word_ids.__getitem__, missing))
         return out
 
     def _id(self, word: str) -> int:

@@ -31,7 +31,8 @@ _SECTION_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[IVXLC]+\.)\s+")
 _LINK_OR_HANDLE = re.compile(r"https?://|www\.|\.(?:com|org|net|gov|edu|io)/|@\w|\S+@\S+\.\w")
 _NOT_A_HEADING_END = tuple(".,;:…-–—([{/\\")
 _OPENING_QUOTES = tuple("\"'“‘«„")
-_WORD = re.compile(r"[^\s]+")
+# One character class first (not a repeat), so ``re`` skips whitespace with a charset scan.
+_WORD = re.compile(r"\S\S*+")
 _ALNUM = re.compile(r"[^\W_]")
 _EDGE_PUNCT = "\"'“”‘’«»()[]{}¿¡*_"
 
@@ -75,7 +76,11 @@ def looks_like_heading(line: str) -> bool:
         return False
     if line.endswith(_NOT_A_HEADING_END) or line.startswith(_OPENING_QUOTES):
         return False
-    if _BULLET.match(line) or _LINK_OR_HANDLE.search(line):
+    if _BULLET.match(line):
+        return False
+    # Every link or handle holds one of these; the regex (no literal prefix, so tried at every
+    # position) runs only on the few lines that do.
+    if ("." in line or "@" in line or "http" in line) and _LINK_OR_HANDLE.search(line):
         return False
     body = _SECTION_NUMBER.sub("", line, count=1)
     if not body or not body[0].isalnum() or body[0].islower():
