@@ -141,6 +141,19 @@ def _article(title, rows, tag):
     }
 
 
+def _squad_and_weights(tmp_path, articles):
+    """A SQuAD file of ``articles`` and a copy of the shipped weights for train.py to write."""
+    import shutil
+
+    from bot.evaluate import train
+
+    squad = tmp_path / "squad.json"
+    squad.write_text(json.dumps({"version": "v1.1", "data": articles}), encoding="utf-8")
+    out = tmp_path / "weights.json"
+    shutil.copy(train.WEIGHTS, out)
+    return squad, out
+
+
 def test_trained_threshold_keeps_the_share_answered_in_eval(tmp_path, monkeypatch):
     """train.py's confidence rows must be the ones `citebot eval FILE --articles IN
     --out-of-corpus OUT` scores (the same index, with every other article in it, and the same
@@ -149,23 +162,18 @@ def test_trained_threshold_keeps_the_share_answered_in_eval(tmp_path, monkeypatc
     import argparse
     import importlib
     import json
-    import shutil
 
     from bot.evaluate import command, train
 
     conf_mod = importlib.import_module("bot.extract.confidence")
-    data = {
-        "version": "v1.1",
-        "data": [
+    squad, out = _squad_and_weights(
+        tmp_path,
+        [
             _article("Port Varn", _IN, "i"),
             _article("Keld pass", _OUT, "o"),
             _article("Coast", _OTHER, "x"),
         ],
-    }
-    squad = tmp_path / "squad.json"
-    squad.write_text(json.dumps(data), encoding="utf-8")
-    out = tmp_path / "weights.json"
-    shutil.copy(train.WEIGHTS, out)
+    )
     keep = 0.8
     argv = [str(squad), "--articles", "0-1", "--confidence-in", "0", "--confidence-out", "1"]
     argv += ["--confidence-only", "--keep-answered", str(keep), "--out", str(out)]
@@ -283,23 +291,18 @@ def test_folds_pool_rows_of_both_directions_under_one_threshold(tmp_path):
     """``--fold IN:OUT``, repeated: each fold's rows come from its own eval index, one model and
     one threshold are fitted over all of them, and the threshold keeps --keep-answered of the
     pooled in-corpus questions answered."""
-    import shutil
 
     from bot.evaluate import train
     from bot.extract.confidence import CONFIDENCE_FEATURES
 
-    data = {
-        "version": "v1.1",
-        "data": [
+    squad, out = _squad_and_weights(
+        tmp_path,
+        [
             _article("Port Varn", _IN, "i"),
             _article("Keld pass", _OUT, "o"),
             _article("Coast", _OTHER, "x"),
         ],
-    }
-    squad = tmp_path / "squad.json"
-    squad.write_text(json.dumps(data), encoding="utf-8")
-    out = tmp_path / "weights.json"
-    shutil.copy(train.WEIGHTS, out)
+    )
     keep = 0.8
     argv = [str(squad), "--articles", "0-1", "--fold", "0:1", "--fold", "1:0"]
     argv += ["--confidence-only", "--keep-answered", str(keep), "--out", str(out)]
@@ -336,22 +339,17 @@ def test_folds_pool_rows_of_both_directions_under_one_threshold(tmp_path):
     ],
 )
 def test_bad_folds_are_refused(tmp_path, capsys, fold, message):
-    import shutil
 
     from bot.evaluate import train
 
-    data = {
-        "version": "v1.1",
-        "data": [
+    squad, out = _squad_and_weights(
+        tmp_path,
+        [
             _article("Port Varn", _IN, "i"),
             _article("Coast", _OTHER, "x"),
             _article("Keld pass", _OUT, "o"),
         ],
-    }
-    squad = tmp_path / "squad.json"
-    squad.write_text(json.dumps(data), encoding="utf-8")
-    out = tmp_path / "weights.json"
-    shutil.copy(train.WEIGHTS, out)
+    )
     argv = [str(squad), "--articles", "0-1", "--fold", fold, "--confidence-only", "--out", str(out)]
     with pytest.raises(SystemExit):
         train.main(argv)
