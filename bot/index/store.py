@@ -712,6 +712,14 @@ class _NewDocs:
                 (self.gen / name).unlink(missing_ok=True)
 
 
+def _stable_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` for non-negative int32 keys, as two stable passes
+    over 16-bit halves (low, then high): numpy radix-sorts 16-bit keys, and two such passes
+    took about two thirds of the time of one stable int32 sort on 9 M postings."""
+    low = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    return low[np.argsort((keys[low] >> 16).astype(np.uint16), kind="stable")]
+
+
 def _write_generation(
     gen: Path,
     old: Index | None,
@@ -816,7 +824,7 @@ def _write_generation(
     if len(post_chunk) < 2 or bool((post_chunk[1:] >= post_chunk[:-1]).all()):
         # A full build appends postings in chunk order, so a stable sort by term alone gives
         # (term, chunk) order: half the time of sorting the combined key, on the serial tail.
-        order = np.argsort(terms, kind="stable")
+        order = _stable_order(terms)
     else:  # carried-over postings come first, renumbered: not in chunk order
         order = np.argsort(terms.astype(np.int64) * max(n_chunks, 1) + post_chunk)
     terms, post_chunk, post_tf = terms[order], post_chunk[order], post_tf[order]

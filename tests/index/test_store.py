@@ -296,3 +296,12 @@ def _set_meta(gen, **changes):
     meta = json.loads((gen / "meta.json").read_text())
     meta.update(changes)
     (gen / "meta.json").write_text(json.dumps(meta))
+
+
+def test_stable_order_is_a_stable_argsort():
+    from bot.index.store import _stable_order
+
+    rng = np.random.default_rng(7)
+    for high in (3, 1 << 16, (1 << 31) - 1):
+        keys = rng.integers(0, high, size=5000, dtype=np.int32)
+        assert np.array_equal(_stable_order(keys), np.argsort(keys, kind="stable"))
