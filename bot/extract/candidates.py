@@ -13,11 +13,11 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import pairwise
 from typing import NamedTuple
 
-from bot.analyze import STOPWORDS, Analyzer, words
+from bot.analyze import ASCII_WORD_PATTERN, STOPWORDS, WORD_PATTERN, Analyzer
 from bot.extract.qtype import DATE, MONEY, NAME, NUMBER, PERCENT, PHRASE
 
 
@@ -142,21 +142,32 @@ class SentenceWords(NamedTuple):
     marks: tuple[int, ...]  # document offsets of the clause marks , ; : ( ) in the sentence
 
 
+# ``Word(...)`` runs the namedtuple's Python ``__new__``; this builds the same tuple in C.
+_new_word = partial(tuple.__new__, Word)
+
+
 def _analyse(analyzer: Analyzer, sentence: str, start: int) -> SentenceWords:
     term = analyzer.term
+    # The ASCII pattern gives the same words as ``words`` on ASCII text, faster (almost every
+    # sentence is ASCII; tests/test_analyze.py pins the equality).
+    pattern = ASCII_WORD_PATTERN if sentence.isascii() else WORD_PATTERN
     ws = []
     cum_terms = [0]
     cum_caps = [0]
     cum_digits = [0]
     nt = nc = nd = 0
-    for m in words(sentence):
+    for m in pattern.finditer(sentence):
         w = m.group()
         t = term(w)
-        cap = w[:1].isupper()
-        ws.append(Word(start + m.start(), start + m.end(), w, t, cap))
-        nt += t is not None
-        nc += cap
-        nd += not w.isalpha() and any(ch.isdigit() for ch in w)
+        cap = w[0].isupper()  # words are never empty
+        s, e = m.span()
+        ws.append(_new_word((start + s, start + e, w, t, cap)))
+        if t is not None:
+            nt += 1
+        if cap:
+            nc += 1
+        if not w.isalpha() and any(ch.isdigit() for ch in w):
+            nd += 1
         cum_terms.append(nt)
         cum_caps.append(nc)
         cum_digits.append(nd)
