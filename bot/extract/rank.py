@@ -884,7 +884,6 @@ class _SpanBound:
         "_off",
         "_on",
         "_per_sentence",
-        "_q",
         "_ranges",
         "_right_words",
         "_runs",
@@ -896,7 +895,6 @@ class _SpanBound:
     def __init__(self, w: Sequence[float], q: _Question) -> None:
         self.usable = set(FEATURES) <= _HEAD_FEATURES | set(_SPAN_RANGES) | _LENGTH_FEATURES
         self._w = w
-        self._q = q
         ranges = {n: r for n, r in _SPAN_RANGES.items() if n in _F}
         # What the question rules out, as ``span_row`` sets these features.
         narrow = {
@@ -991,13 +989,12 @@ class _SpanBound:
             got = self._lengths[top] = max(a * n + b * n * n for n in ns)
         return got
 
-    def __call__(self, cov: float, sw: SentenceWords | None, n_chars: int) -> float:
-        """The bound for a sentence of ``n_chars`` characters with coverage ``cov``; its words
-        ``sw``, once known, narrow it."""
+    def __call__(self, q: _Question, cov: float, sw: SentenceWords | None, n_chars: int) -> float:
+        """The bound for a sentence of question ``q`` (of the kind this bound was built for) of
+        ``n_chars`` characters with coverage ``cov``; its words ``sw``, once known, narrow it."""
         out = self._gain("near_cov", cov)
         if sw is None:
             return out + self.lengths(n_chars) + self._blind + self._sentence_blind
-        q = self._q
         low = sw.lower
         qterms = q.qterms
         matched = [j for j, x in enumerate(sw.words) if x.term in qterms]
@@ -1063,6 +1060,23 @@ class _SpanBound:
         return out + max(left, start)
 
 
+# ``_SpanBound`` reads of the question only what its kind and whether it has a focus noun
+# decide (``_Question``: fit, typed, place, person, multiword, focus); the terms and the focus
+# word come with each call. So one bound serves every question of a shape.
+# Each entry keeps the ranges it was built from: a bound of other ranges is built again.
+_BOUNDS: dict[tuple, tuple[dict, _SpanBound]] = {}
+
+
+def _span_bound(w: list[float], q: _Question) -> _SpanBound:
+    key = (tuple(w), q.kind, q.focus is not None)
+    got = _BOUNDS.get(key)
+    if got is None or got[0] is not _SPAN_RANGES:
+        if len(_BOUNDS) >= 64:  # weights are reloaded only in training
+            _BOUNDS.clear()
+        got = _BOUNDS[key] = (_SPAN_RANGES, _SpanBound(w, q))
+    return got[1]
+
+
 @dataclass(slots=True)
 class LazyRanking:
     """``score_spans``' ranking, computed only as far as it is read: ``spans`` yields the spans
@@ -1091,7 +1105,7 @@ class _Pruner:
         self.w_vec = w_vec
         self.w = w = w_vec.tolist()
         q = setup.q
-        self.bound = _SpanBound(w, q)
+        self.bound = _span_bound(w, q)
         self.head_columns = [_F[n] for n in _HEAD_FEATURES]
         self.covered = [i for i, here in enumerate(setup.heres) if here]
         self.cov = {i: setup.coverage(i) for i in self.covered}
@@ -1181,7 +1195,7 @@ class _Pruner:
         w, head = self.w, self._head(i)
         base = sum(w[j] * head[j] for j in self.head_columns)
         s = self.setup.sents[i]
-        return base + self.bound(self.cov[i], self.words.get(i), s.end - s.start)
+        return base + self.bound(self.setup.q, self.cov[i], self.words.get(i), s.end - s.start)
 
     def _push(self, i: int) -> None:
         # Stage 1: to be split into words and bounded again; stage 2: to be scored.
