@@ -123,9 +123,12 @@ class Analyzer:
                 yield Token(t, m.start(), m.end())
 
     def terms(self, text: str) -> list[str]:
-        # findall and map stay in C until the comprehension: a quarter faster than a loop over
-        # match objects, and retrieval analyses every sentence of the chunks it reranks.
-        return [t for t in map(self.term, WORD_PATTERN.findall(text)) if t is not None]
+        # findall, map and filter stay in C: a quarter faster than a loop over match objects,
+        # and retrieval and extraction analyse every sentence of the chunks they read. The
+        # ASCII pattern gives the same words on ASCII text, faster; a term is never empty, so
+        # filter(None) drops just the stop words.
+        pattern = ASCII_WORD_PATTERN if text.isascii() else WORD_PATTERN
+        return list(filter(None, map(self.term, pattern.findall(text))))
 
     def _sentence_terms(self, sentence: str) -> tuple[str, ...]:
         """``terms(sentence)`` as a tuple, memoised as ``sentence_terms`` (the last 16k texts:
