@@ -878,6 +878,7 @@ class _SpanBound:
         "_blind",
         "_caps_type",
         "_const",
+        "_left_ranked",
         "_left_words",
         "_len",
         "_lengths",
@@ -885,6 +886,7 @@ class _SpanBound:
         "_on",
         "_per_sentence",
         "_ranges",
+        "_right_ranked",
         "_right_words",
         "_runs",
         "_sentence_blind",
@@ -927,6 +929,9 @@ class _SpanBound:
         # scored); once the sentence's words are known, only the words it has.
         self._left_words = self._word_classes(LEFT_WORDS)
         self._right_words = self._word_classes(RIGHT_WORDS)
+        # The same, largest gain first: a sentence's best word is then the first it holds.
+        self._left_ranked = sorted(self._left_words.items(), key=lambda x: -x[1])
+        self._right_ranked = sorted(self._right_words.items(), key=lambda x: -x[1])
         self._const = sum(
             self._gain(n)
             for n in ranges
@@ -962,6 +967,18 @@ class _SpanBound:
         if words is None:
             return max(gains.values(), default=0.0)
         return max((g for x, g in gains.items() if x in words), default=0.0)
+
+    @staticmethod
+    def _first_held(
+        ranked: list[tuple[str, float]], words: set[str], low: tuple[str, ...], skip: int
+    ) -> float:
+        """``_most`` of the words ``low`` holds besides its word at ``skip`` (0 or -1):
+        ``ranked`` is largest first, so the first word held is the best; no set is built
+        for ``low`` without that word."""
+        for x, g in ranked:
+            if x in words and (x != low[skip] or low.count(x) > 1):
+                return g
+        return 0.0
 
     def _gain(self, n: str, hi: float | None = None) -> float:
         """The most feature ``n`` can add, its range's upper end lowered to ``hi``."""
@@ -1020,8 +1037,8 @@ class _SpanBound:
                 person=not words.isdisjoint(_PERSON_CUES) or not words.isdisjoint(_PERSON_VERBS),
             )
             # A word before a span is not the last word, one after it not the first.
-            + self._most(self._right_words, set(low[1:]))
-            + self._most(self._left_words, set(low[:-1]))
+            + self._first_held(self._right_ranked, words, low, 0)
+            + self._first_held(self._left_ranked, words, low, -1)
         )
 
     def _rest(
