@@ -243,13 +243,23 @@ class WordCache:
         self.terms = sentence_terms
 
     def candidates(
-        self, text: str, start: int, end: int, ws: Sequence[Word], *, phrases: bool
+        self,
+        text: str,
+        start: int,
+        end: int,
+        ws: Sequence[Word],
+        *,
+        phrases: bool,
+        sentence: str | None = None,
     ) -> tuple[Candidate, ...]:
         """``candidates(text, start, end, ws, phrases=phrases)`` for the words ``ws`` of
         ``text[start:end]`` from this cache, memoised. The patterns look one character
         behind the sentence (word boundaries, "not after a digit"), so that character is part
-        of the key."""
-        key = (text[start:end], text[start - 1 : start] if start else "", start, phrases)
+        of the key. ``sentence``, when given, is ``text[start:end]`` already sliced (and
+        hashed)."""
+        if sentence is None:
+            sentence = text[start:end]
+        key = (sentence, text[start - 1 : start] if start else "", start, phrases)
         with self._lock:
             got = self._candidates.get(key)
             if got is not None:

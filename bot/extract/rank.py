@@ -738,6 +738,7 @@ class _Setup:
         "q",
         "q_bigrams",
         "sents",
+        "strs",
         "texts",
         "top_score",
         "weights",
@@ -761,7 +762,10 @@ class _Setup:
         self.cache = cache = word_cache(analyzer)
         # Only the question terms of a sentence matter for weights and coverage, so a sentence
         # that shares none is never split into words.
-        self.heres = heres = [qterms & cache.terms(texts[s.source][s.start : s.end]) for s in sents]
+        # Each sentence's text, sliced once: the term, word and candidate caches are keyed by
+        # it, and a string computes its hash once.
+        self.strs = strs = [texts[s.source][s.start : s.end] for s in sents]
+        self.heres = heres = [qterms & cache.terms(x) for x in strs]
         self.weights = weights = term_weights(sorted(qterms), heres, idf)
         self.found = frozenset().union(*heres) if heres else frozenset()
         self.q = _Question(qtype, qterms, weights)
@@ -771,7 +775,7 @@ class _Setup:
 
     def words(self, i: int) -> SentenceWords:
         s = self.sents[i]
-        return self.cache.words(self.texts[s.source][s.start : s.end], s.start)
+        return self.cache.words(self.strs[i], s.start)
 
     def bigram_share(self, sw: SentenceWords) -> float:
         return len(self.q_bigrams & sw.bigrams) / max(1, len(self.q_bigrams))
@@ -803,7 +807,7 @@ class _Setup:
     def candidates(self, i: int, sw: SentenceWords, phrases: bool) -> tuple[Candidate, ...]:
         s = self.sents[i]
         return self.cache.candidates(
-            self.texts[s.source], s.start, s.end, sw.words, phrases=phrases
+            self.texts[s.source], s.start, s.end, sw.words, phrases=phrases, sentence=self.strs[i]
         )
 
 
