@@ -1117,10 +1117,9 @@ _PRUNE_MARGIN = 1e-6
 class _Pruner:
     """Branch and bound over sentences: a sentence's bound is its head score plus
     ``_SpanBound``; sentences are scored in falling bound, and the next span of the ranking is
-    final once no unscored sentence's bound comes within ``_PRUNE_MARGIN`` of it. Every
-    sentence holding a question term is split into words up front and bounded from them; the
-    bound from the term set alone (``sentence_bound`` before ``_words``, stage 1 of the heap)
-    is still exact and tested, but no longer used first: it almost never saved the split."""
+    final once no unscored sentence's bound comes within ``_PRUNE_MARGIN`` of it. A sentence
+    is first bounded from its term set alone and split into words only when that bound is
+    reached."""
 
     def __init__(self, setup: _Setup, w_vec: np.ndarray) -> None:
         self.setup = setup
