@@ -1163,12 +1163,7 @@ class _Pruner:
             for i in self.covered:  # an undeclared feature: score everything
                 self._visit(i)
             return
-        # Nearly every sentence that holds a question term gets split into words (37 of 39 in
-        # a word query at 200k), so they are split up front and bounded once, from their words:
-        # a bound from the term set alone rarely saved the split and cost a bound and a heap
-        # round of its own.
         for i in self.covered:
-            self._words(i)
             self._push(i)
 
     def _words(self, i: int) -> SentenceWords:
