@@ -952,8 +952,8 @@ class _SpanBound:
         # Before a sentence is split into words, any of them may be there.
         self._blind = (
             self._rest(4, digit=True, caps=True, multi=True, focus=True, place=True, person=True)
-            + self._most(self._right_words, None)
-            + self._most(self._left_words, None)
+            + max(self._right_words.values(), default=0.0)
+            + max(self._left_words.values(), default=0.0)
         )
 
     def _word_classes(self, classes: dict[str, frozenset[str]]) -> dict[str, float]:
@@ -966,19 +966,12 @@ class _SpanBound:
         return {word: g for word, g in gains.items() if g > 0.0}
 
     @staticmethod
-    def _most(gains: dict[str, float], words: set[str] | None) -> float:
-        """The most ``gains`` give a word of ``words`` (any word when None)."""
-        if words is None:
-            return max(gains.values(), default=0.0)
-        return max((g for x, g in gains.items() if x in words), default=0.0)
-
-    @staticmethod
     def _first_held(
         ranked: list[tuple[str, float]], words: set[str], low: tuple[str, ...], skip: int
     ) -> float:
-        """``_most`` of the words ``low`` holds besides its word at ``skip`` (0 or -1):
-        ``ranked`` is largest first, so the first word held is the best; no set is built
-        for ``low`` without that word."""
+        """The largest gain of a word that ``low`` holds besides its word at ``skip`` (0 or
+        -1; ``words`` is ``set(low)``): ``ranked`` is largest first, so the first word held is
+        the best, and no set is built for ``low`` without that word."""
         for x, g in ranked:
             if x in words and (x != low[skip] or low.count(x) > 1):
                 return g

@@ -141,6 +141,15 @@ def _article(title, rows, tag):
     }
 
 
+def _in_out_other():
+    """Articles 0 (asked in corpus), 1 (asked out of corpus) and 2 (indexed, never asked)."""
+    return [
+        _article("Port Varn", _IN, "i"),
+        _article("Keld pass", _OUT, "o"),
+        _article("Coast", _OTHER, "x"),
+    ]
+
+
 def _squad_and_weights(tmp_path, articles):
     """A SQuAD file of ``articles`` and a copy of the shipped weights for train.py to write."""
     import shutil
@@ -161,19 +170,11 @@ def test_trained_threshold_keeps_the_share_answered_in_eval(tmp_path, monkeypatc
     an index of the IN articles alone give other confidences (other idfs, fewer chunks)."""
     import argparse
     import importlib
-    import json
 
     from bot.evaluate import command, train
 
     conf_mod = importlib.import_module("bot.extract.confidence")
-    squad, out = _squad_and_weights(
-        tmp_path,
-        [
-            _article("Port Varn", _IN, "i"),
-            _article("Keld pass", _OUT, "o"),
-            _article("Coast", _OTHER, "x"),
-        ],
-    )
+    squad, out = _squad_and_weights(tmp_path, _in_out_other())
     keep = 0.8
     argv = [str(squad), "--articles", "0-1", "--confidence-in", "0", "--confidence-out", "1"]
     argv += ["--confidence-only", "--keep-answered", str(keep), "--out", str(out)]
@@ -291,18 +292,10 @@ def test_folds_pool_rows_of_both_directions_under_one_threshold(tmp_path):
     """``--fold IN:OUT``, repeated: each fold's rows come from its own eval index, one model and
     one threshold are fitted over all of them, and the threshold keeps --keep-answered of the
     pooled in-corpus questions answered."""
-
     from bot.evaluate import train
     from bot.extract.confidence import CONFIDENCE_FEATURES
 
-    squad, out = _squad_and_weights(
-        tmp_path,
-        [
-            _article("Port Varn", _IN, "i"),
-            _article("Keld pass", _OUT, "o"),
-            _article("Coast", _OTHER, "x"),
-        ],
-    )
+    squad, out = _squad_and_weights(tmp_path, _in_out_other())
     keep = 0.8
     argv = [str(squad), "--articles", "0-1", "--fold", "0:1", "--fold", "1:0"]
     argv += ["--confidence-only", "--keep-answered", str(keep), "--out", str(out)]
