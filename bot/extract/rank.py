@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import chain, pairwise
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -296,8 +297,9 @@ _COMPATIBLE: dict[str, dict[str, float]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Sentence:
+class Sentence(NamedTuple):
+    # A tuple, not a frozen dataclass: ~90 are made per question, and a frozen dataclass's
+    # __init__ sets each field through object.__setattr__ (a hundredth of an answer's time).
     source: str
     start: int
     end: int
@@ -882,6 +884,8 @@ class _SpanBound:
         "_blind",
         "_caps_type",
         "_const",
+        "_kinds",
+        "_left_lex",
         "_left_ranked",
         "_left_words",
         "_len",
@@ -890,11 +894,14 @@ class _SpanBound:
         "_on",
         "_per_sentence",
         "_ranges",
+        "_right_lex",
         "_right_ranked",
         "_right_words",
         "_runs",
         "_sentence_blind",
+        "_span_const",
         "_w",
+        "_x",
         "usable",
     )
 
@@ -955,6 +962,30 @@ class _SpanBound:
             + max(self._right_words.values(), default=0.0)
             + max(self._left_words.values(), default=0.0)
         )
+        self._span_parts(w, q)
+
+    def _span_parts(self, w: Sequence[float], q: _Question) -> None:
+        """What ``spans`` adds up: the weight of each feature it sets exactly, and of the
+        words before and after a span, what their classes add together."""
+        x = self._x = {n: w[_F[n]] if n in self._ranges else 0.0 for n in FEATURES}
+        self._kinds: dict[str, float] = {}
+        # The features ``spans`` takes at their range's most (per span, they need the question
+        # terms around it: ``span_row``'s costly part).
+        self._span_const = sum(
+            self._gain(n) for n in ("in_question", "between_q", "paren", "cuts_name")
+        )
+        left: dict[str, float] = {}
+        for col, words in (*LEFT_WORDS.items(), ("prev_copula", _COPULA)):
+            for word in words:
+                left[word] = left.get(word, 0.0) + x[col]
+        if q.place:
+            for word in _PLACE_CUES:
+                left[word] = left.get(word, 0.0) + x["place_cue"]
+        right: dict[str, float] = {}
+        for col, words in RIGHT_WORDS.items():
+            for word in words:
+                right[word] = right.get(word, 0.0) + x[col]
+        self._left_lex, self._right_lex = left, right
 
     def _word_classes(self, classes: dict[str, frozenset[str]]) -> dict[str, float]:
         """Per word of ``classes``: the most the features of its classes add together."""
@@ -1013,11 +1044,7 @@ class _SpanBound:
         qterms = q.qterms
         matched = [j for j, x in enumerate(sw.words) if x.term in qterms]
         k = min(4, len(matched))
-        for col, wn in self._per_sentence:
-            if col == _SENT_WORDS:
-                out += wn * (min(len(low), _SENT_WORDS_CAP) / _SENT_WORDS_CAP)
-            elif matched:
-                out += wn * (len(matched) / (matched[-1] - matched[0] + 1))
+        out += self._sentence_part(sw, matched)
         caps = sw.cum_caps[-1]
         f = q.focus_s
         words = set(low)
@@ -1037,6 +1064,147 @@ class _SpanBound:
             + self._first_held(self._right_ranked, words, low, 0)
             + self._first_held(self._left_ranked, words, low, -1)
         )
+
+    def _kind(self, q: _Question, kind: str) -> float:
+        got = self._kinds.get(kind)
+        if got is None:
+            x = self._x
+            fit = q.fit.get(kind, 0.0)
+            got = x["type_match"] * fit
+            if q.typed:
+                got += x["typed_q_nomatch"] if fit == 0.0 else 0.0
+            elif kind == NAME:
+                got += x["phrase_q_name"]
+            elif kind in _TYPED_KINDS:
+                got += x["phrase_q_typed"]
+            self._kinds[kind] = got
+        return got
+
+    def spans(
+        self,
+        q: _Question,
+        cov: float,
+        text: str,
+        sw: SentenceWords,
+        cands: Sequence[Candidate],
+    ) -> list[float]:
+        """For each of ``cands`` (spans of a sentence of ``text`` with words ``sw`` and
+        coverage ``cov``), at least ``w @ row - w @ head`` of its row: what its kind, its words
+        and its neighbours make exact as ``span_row`` computes them, the rest at their range's
+        most (question terms near it or inside it, parentheses, a cut name: costly here). Far
+        tighter than the sentence's bound, and a fraction of a row's cost."""
+        x = self._x
+        ws, low = sw.words, sw.lower
+        n = len(ws)
+        qterms = q.qterms
+        inq = [wd.term in qterms for wd in ws]
+        matched = [j for j, b in enumerate(inq) if b]
+        left_run, right_run = self._runs[min(4, len(matched))]
+        base = self._gain("near_cov", cov) + self._span_const + self._sentence_part(sw, matched)
+        a, b2 = self._len
+        cum_caps, cum_digits = sw.cum_caps, sw.cum_digits
+        verbs = _verb_prefix(sw)
+        focus = q.focus
+        x_cap, x_verb, x_digit = x["cap_share"], x["verb_share"], x["has_digit"]
+        x_dist, x_share, x_clause = x["near_dist"], x["left_share"], x["same_clause"]
+        x_lpunct, x_rpunct = x["left_punct"], x["right_punct"]
+        marks = sw.marks
+        left_lex, right_lex = self._left_lex, self._right_lex
+        out = []
+        for c in cands:
+            first, last = c.first, c.last
+            end = last + 1
+            nw = end - first
+            kind = c.kind
+            caps = cum_caps[end] - cum_caps[first]
+            digits = cum_digits[end] > cum_digits[first]
+            v = base + a * nw + b2 * nw * nw + self._kind(q, kind)
+            v += (x_cap * caps + x_verb * (verbs[end] - verbs[first])) / nw
+            if digits:
+                v += x_digit
+            if c.unit:
+                v += x["has_unit"]
+            if nw == 1 and not ws[first].cap and not digits:
+                v += x["lower_single"]
+            if q.multiword and kind == NAME and caps >= 2:
+                v += x["multiword_name"]
+            if kind == PHRASE:
+                a0, a1 = low[first], low[last]
+                if (len(a0) > 4 and a0.endswith(_VERBISH)) or (
+                    len(a1) > 4 and a1.endswith(_VERBISH)
+                ):
+                    v += x["verbish_edge"]
+            if focus is not None:
+                inside = focus in low[first:end]
+                if inside:
+                    v += x["focus_inside"]
+                if (
+                    inside
+                    or focus == c.unit
+                    or (first > 0 and low[first - 1] == focus)
+                    or (end < n and low[end] == focus)
+                    or (c.unit and c.unit.rstrip("s") == q.focus_s)
+                ):
+                    v += x["focus"]
+            if matched:
+                i_f = bisect_left(matched, first)
+                i_l = bisect_right(matched, last, i_f)
+                dist = dist_at = None
+                if i_f:
+                    dist_at = matched[i_f - 1]
+                    dist = first - dist_at
+                if i_l < len(matched) and (dist is None or matched[i_l] - last < dist):
+                    dist_at = matched[i_l]
+                    dist = dist_at - last
+                if dist_at is not None:
+                    v += x_dist / (1.0 + dist)
+                    lo, hi = (dist_at, first) if dist_at < first else (last, dist_at)
+                    j = bisect_left(marks, ws[lo].end) if marks else 0
+                    if j == len(marks) or marks[j] >= ws[hi].start:
+                        v += x_clause
+                n_matched = len(matched) - (i_l - i_f)
+                if n_matched:
+                    v += x_share * i_f / n_matched
+            person = False
+            if first > 0:
+                k = first - 1
+                word = low[k]
+                v += left_lex.get(word, 0.0) + left_run
+                if text[ws[k].end : c.start].strip(" -"):
+                    v += x_lpunct
+                if ws[k].term is None:
+                    v += x["left_stop"]
+                elif inq[k]:
+                    v += x["prev_match"]
+                person = q.person and word in _PERSON_CUES
+            else:
+                v += x["name_starts_sentence" if kind == NAME else "starts_sentence"]
+            if end < n:
+                word = low[end]
+                v += right_lex.get(word, 0.0) + right_run
+                if text[c.end : ws[end].start].strip(" -"):
+                    v += x_rpunct
+                if ws[end].term is None:
+                    v += x["right_stop"]
+                elif inq[end]:
+                    v += x["next_match"]
+                person = person or (q.person and word in _PERSON_VERBS)
+            else:
+                v += x["right_punct"]
+            if person:
+                v += x["person_cue"]
+            out.append(v)
+        return out
+
+    def _sentence_part(self, sw: SentenceWords, matched: list[int]) -> float:
+        """What the features of the whole sentence (``_PER_SENTENCE``) add."""
+        out = 0.0
+        for col, wn in self._per_sentence:
+            if col == _SENT_WORDS:
+                out += wn * (min(len(sw.lower), _SENT_WORDS_CAP) / _SENT_WORDS_CAP)
+            elif matched:
+                out += wn * (len(matched) / (matched[-1] - matched[0] + 1))
+        return out
 
     def _rest(
         self,
@@ -1108,11 +1276,14 @@ _PRUNE_MARGIN = 1e-6
 
 
 class _Pruner:
-    """Branch and bound over sentences: a sentence's bound is its head score plus
-    ``_SpanBound``; sentences are scored in falling bound, and the next span of the ranking is
-    final once no unscored sentence's bound comes within ``_PRUNE_MARGIN`` of it. A sentence
-    is first bounded from its term set alone and split into words only when that bound is
-    reached."""
+    """Branch and bound over sentences, then spans: a sentence's bound is its head score plus
+    ``_SpanBound``; the heap is worked in falling bound, and the next span of the ranking is
+    final once no entry's bound comes within ``_PRUNE_MARGIN`` of it. A sentence is first
+    bounded from its term set alone, split into words when that bound is reached, bounded
+    again, and when that bound is reached its candidates are found and each is bounded on its
+    own (``_SpanBound.spans``); a span's row is computed only when its own bound is reached.
+    Most sentences that get that far hold no span that could win, and rows are the costly
+    part."""
 
     def __init__(self, setup: _Setup, w_vec: np.ndarray) -> None:
         self.setup = setup
@@ -1128,6 +1299,8 @@ class _Pruner:
         # two terms it holds were adjacent in it (0, and exact, when there is none).
         self.bigram_hi: dict[int, float] = {}
         self.words: dict[int, SentenceWords] = {}
+        self.cands: dict[int, tuple[Candidate, ...]] = {}
+        self.feats: dict[int, SentenceFeatures] = {}
         self.heads: dict[int, list[float]] = {}
         self.exact_head: set[int] = set()
         pairs = setup.q_bigrams
@@ -1212,9 +1385,38 @@ class _Pruner:
         return base + self.bound(self.setup.q, self.cov[i], self.words.get(i), s.end - s.start)
 
     def _push(self, i: int) -> None:
-        # Stage 1: to be split into words and bounded again; stage 2: to be scored.
+        # Stage 1: to be split into words and bounded again; stage 2: to have its candidates
+        # found and bounded one by one (stage 3: to be scored).
         stage = 1 if i not in self.words else 2
         heapq.heappush(self.heap, (-self.sentence_bound(i), i, stage))
+
+    def _expand(self, i: int) -> None:
+        setup, w = self.setup, self.w
+        sw = self._words(i)
+        cands = self.cands[i] = setup.candidates(i, sw, i in self.phrase_ok)
+        head = self._head(i)  # exact: the words give the bigram share
+        base = sum(w[j] * head[j] for j in self.head_columns)
+        heap = self.heap
+        text = setup.texts[setup.sents[i].source]
+        for k, v in enumerate(self.bound.spans(setup.q, self.cov[i], text, sw, cands)):
+            heapq.heappush(heap, (-(base + v), i, 3, k))
+
+    def _score(self, i: int, k: int) -> None:
+        setup = self.setup
+        sf = self.feats.get(i)
+        if sf is None:
+            s = setup.sents[i]
+            sf = SentenceFeatures(setup.q, setup.texts[s.source], self.words[i], self._head(i))
+            self.feats[i] = sf
+        c = self.cands[i][k]
+        row = span_row(setup.q, sf, c)
+        if row is not None:
+            vec = np.array(row)
+            self.rows.append(vec)
+            self.raw.append(float(vec @ self.w_vec))
+            self.owners.append((setup.sents[i], c, self.cov[i]))
+            self.keys.append((c.end - c.start, i, k))
+            self.dirty = True
 
     def _visit(self, i: int) -> None:
         setup = self.setup
@@ -1263,12 +1465,15 @@ class _Pruner:
                 floor = top - _PRUNE_MARGIN * max(1.0, abs(top))
             heap = self.heap
             while heap and (floor is None or -heap[0][0] >= floor):
-                _, i, stage = heapq.heappop(heap)
+                item = heapq.heappop(heap)
+                i, stage = item[1], item[2]
                 if stage == 1:
                     self._words(i)
                     self._push(i)
+                elif stage == 2:
+                    self._expand(i)
                 else:
-                    self._visit(i)
+                    self._score(i, item[3])
                     if floor is None and self.dirty:
                         break  # a first score to prune against
             if not self.dirty:

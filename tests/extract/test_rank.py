@@ -179,6 +179,54 @@ def test_a_bound_too_small_is_caught(monkeypatch):
     assert _best_span_differences(INDEX, QUESTIONS)
 
 
+def _span_gaps(index, qs, weights=None) -> list[tuple[float, str, int, int]]:
+    """(gap, question, sentence, candidate): how far each candidate's bound (``_SpanBound.spans``
+    plus its sentence's head) lies above its row's score (negative: the bound fails)."""
+    gaps = []
+    for q in qs:
+        _, lazy = _rankings(index, q, weights)
+        pruner = lazy.spans
+        if not isinstance(pruner, rank_module._Pruner):
+            continue
+        setup, w = pruner.setup, pruner.w_vec
+        for i in pruner.covered:
+            sw = pruner._words(i)
+            cands = setup.candidates(i, sw, i in pruner.phrase_ok)
+            head = pruner._head(i)
+            text = setup.texts[setup.sents[i].source]
+            sf = rank_module.SentenceFeatures(setup.q, text, sw, head)
+            base = sum(w[j] * head[j] for j in pruner.head_columns)
+            bounds = pruner.bound.spans(setup.q, pruner.cov[i], text, sw, cands)
+            for k, c in enumerate(cands):
+                row = rank_module.span_row(setup.q, sf, c)
+                if row is not None:
+                    gaps.append((base + bounds[k] - float(np.array(row) @ w), q, i, k))
+    return gaps
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_every_span_bound_holds(seed):
+    # Seed 0: the shipped weights; others move every weight, signs included.
+    w = load_weights()
+    if seed:
+        w = w * np.random.default_rng(seed).uniform(-1.5, 2.5, len(FEATURES))
+    gaps = _span_gaps(INDEX, QUESTIONS[seed::3], w)
+    assert gaps and min(g for g, *_ in gaps) >= -1e-9
+
+
+def test_a_span_bound_too_small_is_caught(monkeypatch):
+    slack = min(g for g, *_ in _span_gaps(INDEX, QUESTIONS))
+    exact = rank_module._SpanBound.spans
+    monkeypatch.setattr(
+        rank_module._SpanBound, "spans", lambda *a: [v - slack - 0.1 for v in exact(*a)]
+    )
+    assert min(g for g, *_ in _span_gaps(INDEX, QUESTIONS)) < 0
+    monkeypatch.setattr(
+        rank_module._SpanBound, "spans", lambda *a: [v - slack - 3.0 for v in exact(*a)]
+    )
+    assert _prefix_differences(INDEX, QUESTIONS, n=2)
+
+
 def test_an_undeclared_feature_scores_every_sentence(monkeypatch):
     ranges = dict(rank_module._SPAN_RANGES)
     del ranges["near_dist"]
