@@ -210,7 +210,7 @@ class Index:
             postings.append((self._post_chunk[lo:hi], self._post_weight[lo:hi]))
         if not postings:
             return []
-        return top_k(accumulate(n, postings), k)
+        return top_k(accumulate(n, postings), k, [ids for ids, _ in postings])
 
     def chunk(self, chunk_id: int) -> Chunk:
         if not 0 <= chunk_id < self.stats.chunks:

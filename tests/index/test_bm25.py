@@ -2,6 +2,7 @@ import math
 import random
 
 import numpy as np
+import pytest
 import rank_bm25
 
 from bot.analyze import Analyzer
@@ -94,6 +95,21 @@ def test_top_k_ties_break_by_id():
     assert top_k(scores, 10) == [(1, 2.0), (3, 2.0), (4, 2.0), (2, 1.0), (5, 0.5)]
     assert top_k(scores, 0) == []
     assert top_k(np.zeros(3), 3) == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_top_k_from_postings_is_top_k_of_every_score(seed):
+    # Scores rounded to a few values so that ties at the k-th are common; postings overlap, one
+    # repeats (a repeated query term), and the long one takes the sampling path.
+    rng = np.random.default_rng(seed)
+    n = 50_000
+    postings = [np.sort(rng.choice(n, size, replace=False)) for size in (20_000, 3_000, 40)]
+    postings.append(postings[1])
+    weighted = [(ids, np.round(rng.uniform(0.1, 3.0, len(ids)), 1)) for ids in postings]
+    scores = accumulate(n, weighted)
+    for k in (1, 3, 10, 100, 5_000, 30_000):
+        assert top_k(scores, k, postings) == top_k(scores, k), k
+    assert top_k(scores, 10, postings[2:3]) != top_k(scores, 10)  # it reads what it is given
 
 
 def test_accumulate_adds_duplicates():
