@@ -534,17 +534,21 @@ def ab_build(base: Path, corpus: Path, every: int) -> dict:
     alternately in this process, so both see the same machine load. Per tree: each worker stage
     (read, chunk, terms), the whole worker call (hashing and reading the file included) and the
     pickle round trip of its result, which the main process pays to receive it from a worker."""
+    import inspect
     import pickle
+    import tempfile
 
     versions = {"base": _load_bot(base.resolve()), "new": _load_bot(ROOT)}
     opts = _options()
     workers = {}
+    spools = tempfile.TemporaryDirectory()
     for name, mods in versions.items():
         chunker = mods["bot.chunk"].Chunker(opts.chunk_tokens, opts.chunk_overlap)
         analyzer = mods["bot.analyze"].Analyzer()
-        workers[name] = mods["bot.index.build"]._Worker(
-            chunker, analyzer, opts.bm25.include_headings
-        )
+        worker = mods["bot.index.build"]._Worker
+        # Trees since the fourth build round write texts to a spool folder.
+        spool = [Path(spools.name)] if "spool_dir" in inspect.signature(worker).parameters else []
+        workers[name] = worker(chunker, analyzer, opts.bm25.include_headings, *spool)
     files = versions["new"]["bot.ingest"].scan_corpus(corpus)[::every]
     keys = ("read", "chunk", "terms", "worker", "pickle")
     cpu = {name: dict.fromkeys(keys, 0.0) for name in versions}
@@ -569,6 +573,9 @@ def ab_build(base: Path, corpus: Path, every: int) -> dict:
             if hasattr(outcome, "cpu"):
                 for key, value in zip(("read", "chunk", "terms"), outcome.cpu, strict=True):
                     c[key] += value
+    for worker in workers.values():
+        getattr(worker, "close", lambda: None)()
+    spools.cleanup()
     ratio = {k: cpu["new"][k] / cpu["base"][k] if cpu["base"][k] else None for k in keys}
     return {"files": len(files), "cpu": cpu, "new/base": ratio}
 

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from bot.analyze import ASCII_WORD_PATTERN, WORD_PATTERN, Analyzer
 from bot.chunk import Chunker, ChunkPlan
 from bot.ingest import CorpusFile, UnreadableFile, read_document
-from bot.models import Document, Heading
+from bot.models import Document
 
 # Below this many files to read, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 32
@@ -33,9 +36,12 @@ class AnalysedDoc:
     size: int
     mtime_ns: int
     sha1: str
-    title: str
-    text: str
-    headings: tuple[Heading, ...]
+    # The UTF-8 text and the metadata JSON (``document_meta``) as (spool file, start, end): the
+    # process that analysed the document wrote them to its own spool file in the spool folder,
+    # so the texts, most of an index's bytes, neither cross a pipe nor pass through the main
+    # process until they are copied into the generation.
+    text: tuple[str, int, int]
+    meta: tuple[str, int, int]
     # Per chunk, in order: char start, char end, byte start, byte end (UTF-8, relative to the
     # document's text), 1-based line, tiktoken tokens, number of BM25 terms.
     chunks: np.ndarray  # int64, shape (n_chunks, 7)
@@ -217,6 +223,16 @@ def analyse_document(
     )
 
 
+def document_meta(doc: Document) -> bytes:
+    """What docmeta.bin stores of a document: its title first (``Index.title`` reads it from
+    the front), then its headings."""
+    return json.dumps(
+        {"title": doc.title, "headings": [[h.start, h.end, h.level, h.text] for h in doc.headings]},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode("utf-8")
+
+
 def chunk_terms(
     analyzer: Analyzer, title: str, section: str | None, text: str, include_headings: bool
 ) -> list[str]:
@@ -226,11 +242,53 @@ def chunk_terms(
     return analyzer.terms(title) + analyzer.terms(section or "") + analyzer.terms(text)
 
 
+class _Spool:
+    """The spool file of one process: texts and metadata appended, each flushed at once, since
+    pool workers are terminated rather than shut down and the main process reads the file only
+    after the last result."""
+
+    def __init__(self, folder: Path) -> None:
+        self.name = f"texts-{os.getpid()}.spool"
+        self.pid = os.getpid()
+        self._file: BinaryIO = open(folder / self.name, "wb")  # noqa: SIM115 - see close()
+        self._pos = 0
+
+    def append(self, text: bytes, meta: bytes) -> tuple[tuple[str, int, int], tuple[str, int, int]]:
+        self._file.write(text)
+        self._file.write(meta)
+        self._file.flush()
+        start = self._pos
+        self._pos += len(text) + len(meta)
+        return (self.name, start, start + len(text)), (self.name, start + len(text), self._pos)
+
+    def close(self) -> None:
+        self._file.close()
+
+
 class _Worker:
-    def __init__(self, chunker: Chunker, analyzer: Analyzer, include_headings: bool) -> None:
+    def __init__(
+        self,
+        chunker: Chunker,
+        analyzer: Analyzer,
+        include_headings: bool,
+        spool_dir: Path | None,
+    ) -> None:
         self.chunker = chunker
         self.ids = TermIds(analyzer)
         self.include_headings = include_headings
+        self.spool_dir = spool_dir
+        self._spool: _Spool | None = None
+
+    def spool(self) -> _Spool:
+        # A forked worker inherits this object: it must not write to its parent's file.
+        if self._spool is None or self._spool.pid != os.getpid():
+            assert self.spool_dir is not None, "a spool folder is needed to analyse files"
+            self._spool = _Spool(self.spool_dir)
+        return self._spool
+
+    def close(self) -> None:
+        if self._spool is not None and self._spool.pid == os.getpid():
+            self._spool.close()
 
     def __call__(self, job: tuple[CorpusFile, str | None]) -> Outcome:
         file, old_sha1 = job
@@ -254,14 +312,14 @@ class _Worker:
             doc, plan, self.ids, self.include_headings
         )
         t3 = time.process_time()
+        text, meta = self.spool().append(doc.text.encode("utf-8"), document_meta(doc))
         return AnalysedDoc(
             source=file.source,
             size=file.size,
             mtime_ns=file.mtime_ns,
             sha1=sha1,
-            title=doc.title,
-            text=doc.text,
-            headings=doc.headings,
+            text=text,
+            meta=meta,
             chunks=table,
             sections=sections,
             origin=self.ids.origin,
@@ -300,20 +358,26 @@ def analyse_files(
     chunker: Chunker,
     analyzer: Analyzer,
     include_headings: bool,
+    spool_dir: Path | None,
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
 ) -> Iterator[Outcome]:
-    """Outcomes for ``jobs`` (file, sha1 it had when last indexed), in order."""
-    worker = _Worker(chunker, analyzer, include_headings)
+    """Outcomes for ``jobs`` (file, sha1 it had when last indexed), in order; the texts of
+    analysed documents are left in spool files in ``spool_dir`` (``AnalysedDoc.text``), which
+    may be None only when there are no jobs."""
+    worker = _Worker(chunker, analyzer, include_headings, spool_dir)
     total = len(jobs)
     workers = default_workers() if workers is None else workers
     if progress:
         progress(0, total)
     if workers <= 1 or total < PARALLEL_MIN_FILES or "fork" not in _start_methods():
-        for i, job in enumerate(jobs, 1):
-            yield worker(job)
-            if progress:
-                progress(i, total)
+        try:
+            for i, job in enumerate(jobs, 1):
+                yield worker(job)
+                if progress:
+                    progress(i, total)
+        finally:
+            worker.close()
         return
     # fork: workers inherit the analyzer and chunker (with their caches) without pickling them.
     ctx = multiprocessing.get_context("fork")

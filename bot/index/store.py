@@ -45,7 +45,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -490,6 +490,7 @@ class IndexStore:
                 chunker=self.chunker,
                 analyzer=self.analyzer,
                 include_headings=self.params.include_headings,
+                spool_dir=new_gen,
                 progress=progress,
                 workers=self.workers,
             ):
@@ -513,7 +514,6 @@ class IndexStore:
             if new_gen is not None:
                 shutil.rmtree(new_gen, ignore_errors=True)
             raise
-        new_docs.close()
         removed.sort()
         self.timings["analyse"] = time.perf_counter() - t0 - self.timings["scan"]
         for i, stage in enumerate(("read_cpu", "chunk_cpu", "terms_cpu")):
@@ -618,8 +618,8 @@ class _NewDoc:
     post_chunk: np.ndarray  # int32
     post_tf: np.ndarray  # int32
     line_starts: np.ndarray  # int64
-    text: tuple[int, int]  # byte range in the text spool
-    meta: tuple[int, int]  # byte range in the metadata spool
+    text: tuple[str, int, int]  # spool file and byte range, as in AnalysedDoc
+    meta: tuple[str, int, int]
 
 
 class _Growing:
@@ -645,8 +645,9 @@ class _Growing:
 
 class _NewDocs:
     """Analysed documents, held compactly until the merge: terms as ids into one shared
-    vocabulary (not a string list per document) and texts spooled to the new generation's
-    folder, so a full build does not hold every document's text and terms as Python objects."""
+    vocabulary (not a string list per document) and texts left in the spool files the workers
+    wrote to the new generation's folder, so a full build does not hold every document's text
+    and terms as Python objects."""
 
     def __init__(self, gen: Path | None) -> None:
         self.gen = gen
@@ -656,15 +657,8 @@ class _NewDocs:
         self._origins: dict[tuple[int, int], _Growing] = {}
         self.sections: dict[str, int] = {}
         self.cpu = [0.0, 0.0, 0.0]
-        self._texts: BinaryIO | None = None
-        self._meta: BinaryIO | None = None
-        self._text_pos = self._meta_pos = 0
 
     def add(self, d: AnalysedDoc) -> None:
-        if self._texts is None or self._meta is None:
-            assert self.gen is not None
-            self._texts = open(self.gen / "texts.spool", "wb")  # noqa: SIM115 - see close()
-            self._meta = open(self.gen / "docmeta.spool", "wb")  # noqa: SIM115
         terms = self.terms
         # The worker's ids -> ids here; only the terms it numbered since its last document are
         # new to the map (another worker may have sent the same term already).
@@ -673,14 +667,6 @@ class _NewDocs:
             known = self._origins[d.origin] = _Growing()
         known.extend([terms.setdefault(t, len(terms)) for t in d.terms])
         sections = self.sections
-        text = d.text.encode("utf-8")
-        meta = json.dumps(
-            {"title": d.title, "headings": [[h.start, h.end, h.level, h.text] for h in d.headings]},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).encode("utf-8")
-        self._texts.write(text)
-        self._meta.write(meta)
         self.docs[d.source] = _NewDoc(
             chunks=d.chunks,
             sections=np.array(
@@ -691,25 +677,24 @@ class _NewDocs:
             post_chunk=d.post_chunk,
             post_tf=d.post_tf,
             line_starts=d.line_starts,
-            text=(self._text_pos, self._text_pos + len(text)),
-            meta=(self._meta_pos, self._meta_pos + len(meta)),
+            text=d.text,
+            meta=d.meta,
         )
-        self._text_pos += len(text)
-        self._meta_pos += len(meta)
         self.fingerprints[d.source] = _Fingerprint(d.size, d.mtime_ns, d.sha1)
         for i, c in enumerate(d.cpu):
             self.cpu[i] += c
 
-    def close(self) -> None:
-        for f in (self._texts, self._meta):
-            if f is not None:
-                f.close()
-
     def discard(self) -> None:
-        self.close()
         if self.gen is not None:
-            for name in ("texts.spool", "docmeta.spool"):
-                (self.gen / name).unlink(missing_ok=True)
+            for p in self.gen.glob("*.spool"):
+                p.unlink(missing_ok=True)
+
+
+def _spooled(spools: dict[str, mmap.mmap | bytes], gen: Path, name: str, lo: int, hi: int) -> bytes:
+    spool = spools.get(name)
+    if spool is None:
+        spool = spools[name] = _map_file(gen / name)
+    return spool[lo:hi]
 
 
 def _stable_order(keys: np.ndarray) -> np.ndarray:
@@ -844,8 +829,7 @@ def _write_generation(
     docmeta_off = np.zeros(n_docs + 1, dtype=np.int64)
     doc_lines = np.zeros(n_docs + 1, dtype=np.int64)
     line_parts: list[np.ndarray] = []
-    spool_texts = _map_file(gen / "texts.spool") if new.docs else b""
-    spool_meta = _map_file(gen / "docmeta.spool") if new.docs else b""
+    spools: dict[str, mmap.mmap | bytes] = {}
     with open(gen / "texts.bin", "wb") as ft, open(gen / "docmeta.bin", "wb") as fm:
         for i, s in enumerate(sources):
             d = new.docs.get(s)
@@ -856,8 +840,7 @@ def _write_generation(
                 meta = old._docmeta[int(old._docmeta_off[od]) : int(old._docmeta_off[od + 1])]
                 lines = old._lines[int(old._doc_lines[od]) : int(old._doc_lines[od + 1])]
             else:
-                text = spool_texts[d.text[0] : d.text[1]]
-                meta = spool_meta[d.meta[0] : d.meta[1]]
+                text, meta = (_spooled(spools, gen, *d.text), _spooled(spools, gen, *d.meta))
                 lines = d.line_starts
             ft.write(text)
             fm.write(meta)
@@ -868,7 +851,7 @@ def _write_generation(
         for f in (ft, fm):
             f.flush()
             os.fsync(f.fileno())
-    for spool in (spool_texts, spool_meta):
+    for spool in spools.values():
         if isinstance(spool, mmap.mmap):
             spool.close()
     new.discard()
