@@ -52,6 +52,7 @@ class AnalysedDoc:
     # once per worker, not once per document, spares pickling and looking up its string again.
     origin: tuple[int, int]
     terms: list[str]
+    # Postings ordered by term id, then chunk.
     post_chunk: np.ndarray  # int32: chunk index within the document
     post_term: np.ndarray  # int32: term id in the numbering of ``origin``
     post_tf: np.ndarray  # int32
@@ -148,7 +149,8 @@ def byte_offsets(text: str, offsets: Sequence[int]) -> list[int]:
 def analyse_document(
     doc: Document, plan: ChunkPlan, ids: TermIds, include_headings: bool
 ) -> tuple[np.ndarray, list[str | None], np.ndarray, np.ndarray, np.ndarray]:
-    """Chunk table, sections and postings (chunk, term id of ``ids``, tf) of one document.
+    """Chunk table, sections and postings (chunk, term id of ``ids``, tf) of one document, the
+    postings ordered by term id, then chunk.
 
     Each chunk's terms are counted as ``Counter(analyzer.terms(...))`` of its title, section and
     text would count them, but words are found once per sentence unit rather than once per
@@ -201,8 +203,9 @@ def analyse_document(
     chunk_of = np.concatenate(parts_chunk)
     kept = term_of >= 0
     term_of, chunk_of = term_of[kept], chunk_of[kept]
-    width = max(1, len(ids.terms))
-    keys, tfs = np.unique(chunk_of * width + term_of, return_counts=True)
+    # Term-major, as the index stores postings: the main process can then place each posting
+    # from its rank among its term's postings (``_NewDocs.add``) instead of sorting them all.
+    keys, tfs = np.unique(term_of * max(n, 1) + chunk_of, return_counts=True)
     lengths = np.bincount(chunk_of, minlength=n)
     starts = np.array(plan.starts, dtype=np.int64)
     ends = np.array(plan.ends, dtype=np.int64)
@@ -218,8 +221,8 @@ def analyse_document(
     return (
         table,
         list(plan.sections),
-        (keys // width).astype(np.int32),
-        (keys % width).astype(np.int32),
+        (keys % max(n, 1)).astype(np.int32),
+        (keys // max(n, 1)).astype(np.int32),
         tfs.astype(np.int32),
     )
 

@@ -614,9 +614,7 @@ def _link_generation(old: Path, new: Path) -> None:
 class _NewDoc:
     chunks: np.ndarray  # int64 (n, 7) as in AnalysedDoc
     sections: np.ndarray  # int64: section id per chunk, -1 for none
-    post_term: np.ndarray  # int32: provisional term id per posting
-    post_chunk: np.ndarray  # int32
-    post_tf: np.ndarray  # int32
+    postings: tuple[int, int]  # range in _NewDocs.post_*
     line_starts: np.ndarray  # int64
     text: tuple[str, int, int]  # spool file and byte range, as in AnalysedDoc
     meta: tuple[str, int, int]
@@ -629,7 +627,7 @@ class _Growing:
         self._data = np.zeros(1024, dtype=np.int32)
         self.size = 0
 
-    def extend(self, values: list[int]) -> None:
+    def extend(self, values: list[int] | np.ndarray) -> None:
         need = self.size + len(values)
         if need > len(self._data):
             grown = np.zeros(max(need, 2 * len(self._data)), dtype=np.int32)
@@ -657,6 +655,11 @@ class _NewDocs:
         self._origins: dict[tuple[int, int], _Growing] = {}
         self.sections: dict[str, int] = {}
         self.cpu = [0.0, 0.0, 0.0]
+        # Postings of all documents in order of arrival, each document's by term, then chunk:
+        # one array each rather than three per document, so a full build uses them as they are.
+        self.post_term = _Growing()  # term id here
+        self.post_chunk = _Growing()  # chunk index within the document
+        self.post_tf = _Growing()
 
     def add(self, d: AnalysedDoc) -> None:
         terms = self.terms
@@ -666,6 +669,11 @@ class _NewDocs:
         if known is None:
             known = self._origins[d.origin] = _Growing()
         known.extend([terms.setdefault(t, len(terms)) for t in d.terms])
+        post_term = known.array[d.post_term]
+        first = self.post_term.size
+        self.post_term.extend(post_term)
+        self.post_chunk.extend(d.post_chunk)
+        self.post_tf.extend(d.post_tf)
         sections = self.sections
         self.docs[d.source] = _NewDoc(
             chunks=d.chunks,
@@ -673,9 +681,7 @@ class _NewDocs:
                 [-1 if s is None else sections.setdefault(s, len(sections)) for s in d.sections],
                 dtype=np.int64,
             ),
-            post_term=known.array[d.post_term],
-            post_chunk=d.post_chunk,
-            post_tf=d.post_tf,
+            postings=(first, self.post_term.size),
             line_starts=d.line_starts,
             text=d.text,
             meta=d.meta,
@@ -703,6 +709,27 @@ def _stable_order(keys: np.ndarray) -> np.ndarray:
     took about two thirds of the time of one stable int32 sort on 9 M postings."""
     low = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
     return low[np.argsort((keys[low] >> 16).astype(np.uint16), kind="stable")]
+
+
+def _placed(values: np.ndarray, place: np.ndarray) -> np.ndarray:
+    out = np.empty_like(values)
+    out[place] = values
+    return out
+
+
+def _places_by_term(terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each posting goes in (term, chunk) order, and the terms in that order, for postings
+    in chunk order within runs of one term (``_NewDocs.post_term`` of documents in chunk
+    order). The runs are sorted rather than the postings: a third as many on the 200k corpus."""
+    n = len(terms)
+    starts = np.flatnonzero(np.diff(terms, prepend=-1))
+    sizes = np.diff(starts, append=n)
+    order = _stable_order(terms[starts])
+    sorted_sizes = sizes[order]
+    first = np.empty(len(starts), dtype=np.int64)
+    first[order] = np.cumsum(sorted_sizes) - sorted_sizes
+    place = np.repeat(first - starts, sizes) + np.arange(n)
+    return place, np.repeat(terms[starts[order]], sorted_sizes)
 
 
 def _write_generation(
@@ -791,29 +818,31 @@ def _write_generation(
         vocab = sorted(new_terms)
         term_id = {t: i for i, t in enumerate(vocab)}
     provisional = np.fromiter((term_id[t] for t in new_terms), dtype=np.int32, count=len(new_terms))
-    for i, s in enumerate(sources):
-        d = new.docs.get(s)
-        if d is None or not len(d.post_term):
-            continue
-        parts_term.append(provisional[d.post_term])
-        parts_chunk.append(d.post_chunk + np.int32(doc_chunks[i]))
-        parts_tf.append(d.post_tf)
-
-    # Postings sorted by (term, chunk): CSR by term.
-    terms = np.concatenate(parts_term) if parts_term else np.zeros(0, np.int32)
-    del parts_term
-    post_chunk = np.concatenate(parts_chunk) if parts_chunk else np.zeros(0, np.int32)
-    del parts_chunk
-    post_tf = np.concatenate(parts_tf) if parts_tf else np.zeros(0, np.int32)
-    del parts_tf
-    if len(post_chunk) < 2 or bool((post_chunk[1:] >= post_chunk[:-1]).all()):
-        # A full build appends postings in chunk order, so a stable sort by term alone gives
-        # (term, chunk) order: half the time of sorting the combined key, on the serial tail.
-        order = _stable_order(terms)
-    else:  # carried-over postings come first, renumbered: not in chunk order
+    if not keep and list(new.docs) == sources:
+        # Only new documents, which arrived in source order and so in chunk order.
+        place, terms = _places_by_term(provisional[new.post_term.array])
+        per_doc = [hi - lo for lo, hi in (d.postings for d in new.docs.values())]
+        post_chunk = new.post_chunk.array + np.repeat(doc_chunks[:-1], per_doc).astype(np.int32)
+        post_chunk, post_tf = _placed(post_chunk, place), _placed(new.post_tf.array, place)
+        del place
+    else:
+        # Sorted by (term, chunk); carried-over postings come first, renumbered.
+        for i, s in enumerate(sources):
+            d = new.docs.get(s)
+            if d is None or d.postings[0] == d.postings[1]:
+                continue
+            lo, hi = d.postings
+            parts_term.append(provisional[new.post_term.array[lo:hi]])
+            parts_chunk.append(new.post_chunk.array[lo:hi] + np.int32(doc_chunks[i]))
+            parts_tf.append(new.post_tf.array[lo:hi])
+        terms = np.concatenate(parts_term) if parts_term else np.zeros(0, np.int32)
+        post_chunk = np.concatenate(parts_chunk) if parts_chunk else np.zeros(0, np.int32)
+        post_tf = np.concatenate(parts_tf) if parts_tf else np.zeros(0, np.int32)
+        del parts_term, parts_chunk, parts_tf
         order = np.argsort(terms.astype(np.int64) * max(n_chunks, 1) + post_chunk)
-    terms, post_chunk, post_tf = terms[order], post_chunk[order], post_tf[order]
-    del order
+        terms, post_chunk, post_tf = terms[order], post_chunk[order], post_tf[order]
+        del order
+    # CSR by term.
     doc_freq = np.bincount(terms, minlength=len(vocab))
     indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
     np.cumsum(doc_freq, out=indptr[1:])
