@@ -43,6 +43,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -732,128 +733,12 @@ def _places_by_term(terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return place, np.repeat(terms[starts[order]], sorted_sizes)
 
 
-def _write_generation(
-    gen: Path,
-    old: Index | None,
-    keep: set[str],
-    new: _NewDocs,
-    settings: dict[str, Any],
-    params: BM25Params,
-) -> IndexStats:
-    """Merge the kept documents of ``old`` (carried over as stored: no re-reading or
-    re-tokenising, only renumbered) with the ``new`` ones, recompute the weights, write ``gen``."""
-    sources = sorted(keep | new.docs.keys())
+def _write_texts(
+    gen: Path, sources: list[str], old: Index | None, old_doc_of: np.ndarray, new: _NewDocs
+) -> int:
+    """Texts, document metadata and line starts in source order, and their offsets; returns the
+    number of line starts."""
     n_docs = len(sources)
-
-    # Chunk id ranges in the new numbering.
-    doc_sizes = np.zeros(n_docs, dtype=np.int64)
-    old_doc_of = np.full(n_docs, -1, dtype=np.int64)  # new doc index -> old doc index
-    for i, s in enumerate(sources):
-        d = new.docs.get(s)
-        if d is not None:
-            doc_sizes[i] = len(d.chunks)
-        else:
-            assert old is not None
-            od = old._doc_index[s]
-            doc_sizes[i] = int(old._doc_chunks[od + 1] - old._doc_chunks[od])
-            old_doc_of[i] = od
-    doc_chunks = np.zeros(n_docs + 1, dtype=np.int64)
-    np.cumsum(doc_sizes, out=doc_chunks[1:])
-    n_chunks = int(doc_chunks[-1])
-
-    # The chunk table; sections of carried-over chunks join the new documents' section ids.
-    section_ids = new.sections
-    chunks = np.zeros((n_chunks, 9), dtype=np.int64)
-    old_chunk_to_new = None
-    if old is not None and old.stats.chunks:
-        old_chunk_to_new = np.full(old.stats.chunks, -1, dtype=np.int64)
-        for i in np.flatnonzero(old_doc_of >= 0):
-            od = int(old_doc_of[i])
-            lo, hi = int(old._doc_chunks[od]), int(old._doc_chunks[od + 1])
-            old_chunk_to_new[lo:hi] = np.arange(doc_chunks[i], doc_chunks[i + 1])
-        kept_old = np.flatnonzero(old_chunk_to_new >= 0)
-        rows = np.asarray(old._chunks[kept_old])
-        old_sec_map = np.full(len(old._sections) + 1, -1, dtype=np.int64)  # [-1]: no section
-        for sec in np.unique(rows[:, SECTION]):
-            if sec >= 0:
-                name = old._sections[int(sec)]
-                old_sec_map[sec] = section_ids.setdefault(name, len(section_ids))
-        rows[:, SECTION] = old_sec_map[rows[:, SECTION]]
-        rows[:, DOC] = np.searchsorted(doc_chunks, old_chunk_to_new[kept_old], side="right") - 1
-        chunks[old_chunk_to_new[kept_old]] = rows
-        del rows
-    for i, s in enumerate(sources):
-        d = new.docs.get(s)
-        if d is None:
-            continue
-        block = chunks[int(doc_chunks[i]) : int(doc_chunks[i + 1])]
-        block[:, DOC] = i
-        block[:, [START, END, BSTART, BEND, LINE, TOKENS, LENGTH]] = d.chunks
-        block[:, SECTION] = d.sections
-
-    # Vocabulary: terms of the new documents and the terms kept documents still use, sorted.
-    new_terms = list(new.terms)  # provisional id -> term
-    parts_term: list[np.ndarray] = []
-    parts_chunk: list[np.ndarray] = []
-    parts_tf: list[np.ndarray] = []
-    if old_chunk_to_new is not None and old is not None:
-        old_vocab = [""] * len(old._vocab)
-        for t, i in old._vocab.items():
-            old_vocab[i] = t
-        old_terms = np.repeat(
-            np.arange(len(old_vocab), dtype=np.int32), np.diff(np.asarray(old._indptr))
-        )
-        post_chunk = old_chunk_to_new[np.asarray(old._post_chunk)]
-        live = post_chunk >= 0
-        old_terms = old_terms[live]
-        used = np.flatnonzero(np.bincount(old_terms, minlength=len(old_vocab)))
-        vocab = sorted(set(new_terms).union(old_vocab[i] for i in used))
-        term_id = {t: i for i, t in enumerate(vocab)}
-        old_term_to_new = np.array([term_id.get(t, -1) for t in old_vocab], dtype=np.int32)
-        parts_term.append(old_term_to_new[old_terms])
-        parts_chunk.append(post_chunk[live].astype(np.int32))
-        parts_tf.append(np.asarray(old._post_tf)[live])
-        del old_terms, post_chunk, live
-    else:
-        vocab = sorted(new_terms)
-        term_id = {t: i for i, t in enumerate(vocab)}
-    provisional = np.fromiter((term_id[t] for t in new_terms), dtype=np.int32, count=len(new_terms))
-    if not keep and list(new.docs) == sources:
-        # Only new documents, which arrived in source order and so in chunk order.
-        place, terms = _places_by_term(provisional[new.post_term.array])
-        per_doc = [hi - lo for lo, hi in (d.postings for d in new.docs.values())]
-        post_chunk = new.post_chunk.array + np.repeat(doc_chunks[:-1], per_doc).astype(np.int32)
-        post_chunk, post_tf = _placed(post_chunk, place), _placed(new.post_tf.array, place)
-        del place
-    else:
-        # Sorted by (term, chunk); carried-over postings come first, renumbered.
-        for i, s in enumerate(sources):
-            d = new.docs.get(s)
-            if d is None or d.postings[0] == d.postings[1]:
-                continue
-            lo, hi = d.postings
-            parts_term.append(provisional[new.post_term.array[lo:hi]])
-            parts_chunk.append(new.post_chunk.array[lo:hi] + np.int32(doc_chunks[i]))
-            parts_tf.append(new.post_tf.array[lo:hi])
-        terms = np.concatenate(parts_term) if parts_term else np.zeros(0, np.int32)
-        post_chunk = np.concatenate(parts_chunk) if parts_chunk else np.zeros(0, np.int32)
-        post_tf = np.concatenate(parts_tf) if parts_tf else np.zeros(0, np.int32)
-        del parts_term, parts_chunk, parts_tf
-        order = np.argsort(terms.astype(np.int64) * max(n_chunks, 1) + post_chunk)
-        terms, post_chunk, post_tf = terms[order], post_chunk[order], post_tf[order]
-        del order
-    # CSR by term.
-    doc_freq = np.bincount(terms, minlength=len(vocab))
-    indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
-    np.cumsum(doc_freq, out=indptr[1:])
-    lengths = chunks[:, LENGTH]
-    avgdl = avg_length(lengths)
-    weights = posting_weights(
-        idf_array(doc_freq, n_chunks)[terms], post_tf, post_chunk, lengths, avgdl, params
-    )
-    del terms
-
-    # Texts, document metadata and line starts, in source order.
     doc_bytes = np.zeros(n_docs + 1, dtype=np.int64)
     docmeta_off = np.zeros(n_docs + 1, dtype=np.int64)
     doc_lines = np.zeros(n_docs + 1, dtype=np.int64)
@@ -883,8 +768,143 @@ def _write_generation(
     for spool in spools.values():
         if isinstance(spool, mmap.mmap):
             spool.close()
-    new.discard()
     all_lines = np.concatenate(line_parts) if line_parts else np.zeros(0, np.int64)
+    _write_array(gen / "doc_bytes.npy", doc_bytes)
+    _write_array(gen / "docmeta_off.npy", docmeta_off)
+    _write_array(gen / "doc_lines.npy", doc_lines)
+    _write_array(gen / "lines.npy", all_lines.astype(np.int64))
+    return len(all_lines)
+
+
+def _write_generation(
+    gen: Path,
+    old: Index | None,
+    keep: set[str],
+    new: _NewDocs,
+    settings: dict[str, Any],
+    params: BM25Params,
+) -> IndexStats:
+    """Merge the kept documents of ``old`` (carried over as stored: no re-reading or
+    re-tokenising, only renumbered) with the ``new`` ones, recompute the weights, write ``gen``."""
+    sources = sorted(keep | new.docs.keys())
+    n_docs = len(sources)
+
+    # Chunk id ranges in the new numbering.
+    doc_sizes = np.zeros(n_docs, dtype=np.int64)
+    old_doc_of = np.full(n_docs, -1, dtype=np.int64)  # new doc index -> old doc index
+    for i, s in enumerate(sources):
+        d = new.docs.get(s)
+        if d is not None:
+            doc_sizes[i] = len(d.chunks)
+        else:
+            assert old is not None
+            od = old._doc_index[s]
+            doc_sizes[i] = int(old._doc_chunks[od + 1] - old._doc_chunks[od])
+            old_doc_of[i] = od
+    doc_chunks = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(doc_sizes, out=doc_chunks[1:])
+    n_chunks = int(doc_chunks[-1])
+
+    # The texts are copied on another thread meanwhile: most of that copy is system calls,
+    # which release the GIL, and the merge is mostly numpy, so on two cores the copy leaves
+    # the serial tail (the pool is done: the cores are free).
+    with ThreadPoolExecutor(1) as copier:
+        texts = copier.submit(_write_texts, gen, sources, old, old_doc_of, new)
+        # The chunk table; sections of carried-over chunks join the new documents' section ids.
+        section_ids = new.sections
+        chunks = np.zeros((n_chunks, 9), dtype=np.int64)
+        old_chunk_to_new = None
+        if old is not None and old.stats.chunks:
+            old_chunk_to_new = np.full(old.stats.chunks, -1, dtype=np.int64)
+            for i in np.flatnonzero(old_doc_of >= 0):
+                od = int(old_doc_of[i])
+                lo, hi = int(old._doc_chunks[od]), int(old._doc_chunks[od + 1])
+                old_chunk_to_new[lo:hi] = np.arange(doc_chunks[i], doc_chunks[i + 1])
+            kept_old = np.flatnonzero(old_chunk_to_new >= 0)
+            rows = np.asarray(old._chunks[kept_old])
+            old_sec_map = np.full(len(old._sections) + 1, -1, dtype=np.int64)  # [-1]: no section
+            for sec in np.unique(rows[:, SECTION]):
+                if sec >= 0:
+                    name = old._sections[int(sec)]
+                    old_sec_map[sec] = section_ids.setdefault(name, len(section_ids))
+            rows[:, SECTION] = old_sec_map[rows[:, SECTION]]
+            rows[:, DOC] = np.searchsorted(doc_chunks, old_chunk_to_new[kept_old], side="right") - 1
+            chunks[old_chunk_to_new[kept_old]] = rows
+            del rows
+        for i, s in enumerate(sources):
+            d = new.docs.get(s)
+            if d is None:
+                continue
+            block = chunks[int(doc_chunks[i]) : int(doc_chunks[i + 1])]
+            block[:, DOC] = i
+            block[:, [START, END, BSTART, BEND, LINE, TOKENS, LENGTH]] = d.chunks
+            block[:, SECTION] = d.sections
+
+        # Vocabulary: terms of the new documents and the terms kept documents still use, sorted.
+        new_terms = list(new.terms)  # provisional id -> term
+        parts_term: list[np.ndarray] = []
+        parts_chunk: list[np.ndarray] = []
+        parts_tf: list[np.ndarray] = []
+        if old_chunk_to_new is not None and old is not None:
+            old_vocab = [""] * len(old._vocab)
+            for t, i in old._vocab.items():
+                old_vocab[i] = t
+            old_terms = np.repeat(
+                np.arange(len(old_vocab), dtype=np.int32), np.diff(np.asarray(old._indptr))
+            )
+            post_chunk = old_chunk_to_new[np.asarray(old._post_chunk)]
+            live = post_chunk >= 0
+            old_terms = old_terms[live]
+            used = np.flatnonzero(np.bincount(old_terms, minlength=len(old_vocab)))
+            vocab = sorted(set(new_terms).union(old_vocab[i] for i in used))
+            term_id = {t: i for i, t in enumerate(vocab)}
+            old_term_to_new = np.array([term_id.get(t, -1) for t in old_vocab], dtype=np.int32)
+            parts_term.append(old_term_to_new[old_terms])
+            parts_chunk.append(post_chunk[live].astype(np.int32))
+            parts_tf.append(np.asarray(old._post_tf)[live])
+            del old_terms, post_chunk, live
+        else:
+            vocab = sorted(new_terms)
+            term_id = {t: i for i, t in enumerate(vocab)}
+        provisional = np.fromiter(
+            (term_id[t] for t in new_terms), dtype=np.int32, count=len(new_terms)
+        )
+        if not keep and list(new.docs) == sources:
+            # Only new documents, which arrived in source order and so in chunk order.
+            place, terms = _places_by_term(provisional[new.post_term.array])
+            per_doc = [hi - lo for lo, hi in (d.postings for d in new.docs.values())]
+            post_chunk = new.post_chunk.array + np.repeat(doc_chunks[:-1], per_doc).astype(np.int32)
+            post_chunk, post_tf = _placed(post_chunk, place), _placed(new.post_tf.array, place)
+            del place
+        else:
+            # Sorted by (term, chunk); carried-over postings come first, renumbered.
+            for i, s in enumerate(sources):
+                d = new.docs.get(s)
+                if d is None or d.postings[0] == d.postings[1]:
+                    continue
+                lo, hi = d.postings
+                parts_term.append(provisional[new.post_term.array[lo:hi]])
+                parts_chunk.append(new.post_chunk.array[lo:hi] + np.int32(doc_chunks[i]))
+                parts_tf.append(new.post_tf.array[lo:hi])
+            terms = np.concatenate(parts_term) if parts_term else np.zeros(0, np.int32)
+            post_chunk = np.concatenate(parts_chunk) if parts_chunk else np.zeros(0, np.int32)
+            post_tf = np.concatenate(parts_tf) if parts_tf else np.zeros(0, np.int32)
+            del parts_term, parts_chunk, parts_tf
+            order = np.argsort(terms.astype(np.int64) * max(n_chunks, 1) + post_chunk)
+            terms, post_chunk, post_tf = terms[order], post_chunk[order], post_tf[order]
+            del order
+        # CSR by term.
+        doc_freq = np.bincount(terms, minlength=len(vocab))
+        indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+        np.cumsum(doc_freq, out=indptr[1:])
+        lengths = chunks[:, LENGTH]
+        avgdl = avg_length(lengths)
+        weights = posting_weights(
+            idf_array(doc_freq, n_chunks)[terms], post_tf, post_chunk, lengths, avgdl, params
+        )
+        del terms
+        n_lines = texts.result()
+    new.discard()
 
     stats = IndexStats(
         documents=n_docs,
@@ -893,10 +913,6 @@ def _write_generation(
         built_at=time.time(),
     )
     _write_array(gen / "doc_chunks.npy", doc_chunks)
-    _write_array(gen / "doc_bytes.npy", doc_bytes)
-    _write_array(gen / "docmeta_off.npy", docmeta_off)
-    _write_array(gen / "doc_lines.npy", doc_lines)
-    _write_array(gen / "lines.npy", all_lines.astype(np.int64))
     _write_array(gen / "chunks.npy", chunks)
     _write_array(gen / "indptr.npy", indptr)
     _write_array(gen / "post_chunk.npy", post_chunk.astype(np.int32))
@@ -918,7 +934,7 @@ def _write_generation(
                 "chunks": n_chunks,
                 "terms": len(vocab),
                 "postings": len(post_chunk),
-                "lines": len(all_lines),
+                "lines": n_lines,
             },
             "stats": {
                 "documents": stats.documents,
