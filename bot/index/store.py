@@ -778,7 +778,7 @@ def _write_texts(
     _write_array(gen / "doc_bytes.npy", doc_bytes)
     _write_array(gen / "docmeta_off.npy", docmeta_off)
     _write_array(gen / "doc_lines.npy", doc_lines)
-    _write_array(gen / "lines.npy", all_lines.astype(np.int64))
+    _write_array(gen / "lines.npy", all_lines.astype(np.int64, copy=False))
     return len(all_lines)
 
 
@@ -922,8 +922,8 @@ def _write_generation(
     _write_array(gen / "doc_chunks.npy", doc_chunks)
     _write_array(gen / "chunks.npy", chunks)
     _write_array(gen / "indptr.npy", indptr)
-    _write_array(gen / "post_chunk.npy", post_chunk.astype(np.int32))
-    _write_array(gen / "post_tf.npy", post_tf.astype(np.int32))
+    _write_array(gen / "post_chunk.npy", post_chunk.astype(np.int32, copy=False))
+    _write_array(gen / "post_tf.npy", post_tf.astype(np.int32, copy=False))
     _write_array(gen / "post_weight.npy", weights)
     _write_json(gen / "sources.json", sources)
     _write_json(gen / "vocab.json", vocab)
