@@ -184,6 +184,13 @@ def _cpu_seconds() -> float:
     return total
 
 
+def _main_cpu_seconds() -> float:
+    """User + system time of this process alone (all its threads): the merge and what it
+    spends receiving the workers' results, which competes with the workers for the cores."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def _children_peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
@@ -217,8 +224,10 @@ def phase_build(corpus: Path, index_dir: Path, workers: int | None) -> dict:
     store = _store(index_dir)
     store.workers = workers
     t0 = time.perf_counter()
+    main_cpu0 = _main_cpu_seconds()
     report = store.update(corpus)
     seconds = time.perf_counter() - t0
+    main_cpu = _main_cpu_seconds() - main_cpu0
     gen = next(p for p in index_dir.iterdir() if p.name.startswith("gen-"))
     sizes = {p.name: p.stat().st_size for p in gen.iterdir()}
     return {
@@ -231,6 +240,7 @@ def phase_build(corpus: Path, index_dir: Path, workers: int | None) -> dict:
         "file_bytes": sizes,
         "stages": store.timings,
         "cpu_seconds": _cpu_seconds(),
+        "main_cpu_seconds": main_cpu,
         "peak_rss_mb": _peak_rss_mb(),
         "workers_peak_rss_mb": _children_peak_rss_mb(),
     }
