@@ -247,9 +247,9 @@ def chunk_terms(
 
 
 class _Spool:
-    """The spool file of one process: texts and metadata appended, each flushed at once, since
-    pool workers are terminated rather than shut down and the main process reads the file only
-    after the last result."""
+    """The spool file of one process: texts and metadata appended, each document flushed before
+    its result is sent, since a worker process ends with ``os._exit`` (no Python buffers are
+    flushed) and the main process reads the file without waiting for it."""
 
     def __init__(self, folder: Path) -> None:
         self.name = f"texts-{os.getpid()}.spool"
