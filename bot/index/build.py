@@ -203,8 +203,8 @@ def analyse_document(
     chunk_of = np.concatenate(parts_chunk)
     kept = term_of >= 0
     term_of, chunk_of = term_of[kept], chunk_of[kept]
-    # Term-major, as the index stores postings: the main process can then place each posting
-    # from its rank among its term's postings (``_NewDocs.add``) instead of sorting them all.
+    # Term-major, as the index stores postings: a document's postings form one run per term,
+    # and a full build sorts those runs rather than every posting (``_places_by_term``).
     keys, tfs = np.unique(term_of * max(n, 1) + chunk_of, return_counts=True)
     lengths = np.bincount(chunk_of, minlength=n)
     starts = np.array(plan.starts, dtype=np.int64)

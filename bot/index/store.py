@@ -813,7 +813,8 @@ def _write_generation(
 
     # The texts are copied on another thread meanwhile: most of that copy is system calls,
     # which release the GIL, and the merge is mostly numpy, so on two cores the copy leaves
-    # the serial tail (the pool is done: the cores are free).
+    # the serial tail (the pool is done: the cores are free). Leaving the block waits for the
+    # copy, on an error too: the caller then removes the folder it writes to.
     with ThreadPoolExecutor(1) as copier:
         texts = copier.submit(_write_texts, gen, sources, old, old_doc_of, new)
         # The chunk table; sections of carried-over chunks join the new documents' section ids.
@@ -875,6 +876,7 @@ def _write_generation(
         provisional = np.fromiter(
             (term_id[t] for t in new_terms), dtype=np.int32, count=len(new_terms)
         )
+        # Postings in (term, chunk) order: CSR by term.
         if not keep and list(new.docs) == sources:
             # Only new documents, which arrived in source order and so in chunk order.
             place, terms = _places_by_term(provisional[new.post_term.array])
@@ -900,7 +902,6 @@ def _write_generation(
             order = np.argsort(terms.astype(np.int64) * max(n_chunks, 1) + post_chunk)
             terms, post_chunk, post_tf = terms[order], post_chunk[order], post_tf[order]
             del order
-        # CSR by term.
         doc_freq = np.bincount(terms, minlength=len(vocab))
         indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
         np.cumsum(doc_freq, out=indptr[1:])
