@@ -184,6 +184,13 @@ def _cpu_seconds() -> float:
     return total
 
 
+def _main_cpu_seconds() -> float:
+    """User + system time of this process alone (all its threads): the merge and what it
+    spends receiving the workers' results, which competes with the workers for the cores."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def _children_peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
@@ -217,8 +224,10 @@ def phase_build(corpus: Path, index_dir: Path, workers: int | None) -> dict:
     store = _store(index_dir)
     store.workers = workers
     t0 = time.perf_counter()
+    main_cpu0 = _main_cpu_seconds()
     report = store.update(corpus)
     seconds = time.perf_counter() - t0
+    main_cpu = _main_cpu_seconds() - main_cpu0
     gen = next(p for p in index_dir.iterdir() if p.name.startswith("gen-"))
     sizes = {p.name: p.stat().st_size for p in gen.iterdir()}
     return {
@@ -231,6 +240,7 @@ def phase_build(corpus: Path, index_dir: Path, workers: int | None) -> dict:
         "file_bytes": sizes,
         "stages": store.timings,
         "cpu_seconds": _cpu_seconds(),
+        "main_cpu_seconds": main_cpu,
         "peak_rss_mb": _peak_rss_mb(),
         "workers_peak_rss_mb": _children_peak_rss_mb(),
     }
@@ -534,17 +544,21 @@ def ab_build(base: Path, corpus: Path, every: int) -> dict:
     alternately in this process, so both see the same machine load. Per tree: each worker stage
     (read, chunk, terms), the whole worker call (hashing and reading the file included) and the
     pickle round trip of its result, which the main process pays to receive it from a worker."""
+    import inspect
     import pickle
+    import tempfile
 
     versions = {"base": _load_bot(base.resolve()), "new": _load_bot(ROOT)}
     opts = _options()
     workers = {}
+    spools = tempfile.TemporaryDirectory()
     for name, mods in versions.items():
         chunker = mods["bot.chunk"].Chunker(opts.chunk_tokens, opts.chunk_overlap)
         analyzer = mods["bot.analyze"].Analyzer()
-        workers[name] = mods["bot.index.build"]._Worker(
-            chunker, analyzer, opts.bm25.include_headings
-        )
+        worker = mods["bot.index.build"]._Worker
+        # Trees since the fourth build round write texts to a spool folder.
+        spool = [Path(spools.name)] if "spool_dir" in inspect.signature(worker).parameters else []
+        workers[name] = worker(chunker, analyzer, opts.bm25.include_headings, *spool)
     files = versions["new"]["bot.ingest"].scan_corpus(corpus)[::every]
     keys = ("read", "chunk", "terms", "worker", "pickle")
     cpu = {name: dict.fromkeys(keys, 0.0) for name in versions}
@@ -569,6 +583,9 @@ def ab_build(base: Path, corpus: Path, every: int) -> dict:
             if hasattr(outcome, "cpu"):
                 for key, value in zip(("read", "chunk", "terms"), outcome.cpu, strict=True):
                     c[key] += value
+    for worker in workers.values():
+        getattr(worker, "close", lambda: None)()
+    spools.cleanup()
     ratio = {k: cpu["new"][k] / cpu["base"][k] if cpu["base"][k] else None for k in keys}
     return {"files": len(files), "cpu": cpu, "new/base": ratio}
 

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
 from bot.analyze import ASCII_WORD_PATTERN, WORD_PATTERN, Analyzer
 from bot.chunk import Chunker, ChunkPlan
 from bot.ingest import CorpusFile, UnreadableFile, read_document
-from bot.models import Document, Heading
+from bot.models import Document
 
 # Below this many files to read, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 32
@@ -33,9 +37,12 @@ class AnalysedDoc:
     size: int
     mtime_ns: int
     sha1: str
-    title: str
-    text: str
-    headings: tuple[Heading, ...]
+    # The UTF-8 text and the metadata JSON (``document_meta``) as (spool file, start, end): the
+    # process that analysed the document wrote them to its own spool file in the spool folder,
+    # so the texts, most of an index's bytes, neither cross a pipe nor pass through the main
+    # process until they are copied into the generation.
+    text: tuple[str, int, int]
+    meta: tuple[str, int, int]
     # Per chunk, in order: char start, char end, byte start, byte end (UTF-8, relative to the
     # document's text), 1-based line, tiktoken tokens, number of BM25 terms.
     chunks: np.ndarray  # int64, shape (n_chunks, 7)
@@ -45,6 +52,7 @@ class AnalysedDoc:
     # once per worker, not once per document, spares pickling and looking up its string again.
     origin: tuple[int, int]
     terms: list[str]
+    # Postings ordered by term id, then chunk.
     post_chunk: np.ndarray  # int32: chunk index within the document
     post_term: np.ndarray  # int32: term id in the numbering of ``origin``
     post_tf: np.ndarray  # int32
@@ -141,7 +149,8 @@ def byte_offsets(text: str, offsets: Sequence[int]) -> list[int]:
 def analyse_document(
     doc: Document, plan: ChunkPlan, ids: TermIds, include_headings: bool
 ) -> tuple[np.ndarray, list[str | None], np.ndarray, np.ndarray, np.ndarray]:
-    """Chunk table, sections and postings (chunk, term id of ``ids``, tf) of one document.
+    """Chunk table, sections and postings (chunk, term id of ``ids``, tf) of one document, the
+    postings ordered by term id, then chunk.
 
     Each chunk's terms are counted as ``Counter(analyzer.terms(...))`` of its title, section and
     text would count them, but words are found once per sentence unit rather than once per
@@ -194,8 +203,9 @@ def analyse_document(
     chunk_of = np.concatenate(parts_chunk)
     kept = term_of >= 0
     term_of, chunk_of = term_of[kept], chunk_of[kept]
-    width = max(1, len(ids.terms))
-    keys, tfs = np.unique(chunk_of * width + term_of, return_counts=True)
+    # Term-major, as the index stores postings: a document's postings form one run per term,
+    # and a full build sorts those runs rather than every posting (``_places_by_term``).
+    keys, tfs = np.unique(term_of * max(n, 1) + chunk_of, return_counts=True)
     lengths = np.bincount(chunk_of, minlength=n)
     starts = np.array(plan.starts, dtype=np.int64)
     ends = np.array(plan.ends, dtype=np.int64)
@@ -211,10 +221,20 @@ def analyse_document(
     return (
         table,
         list(plan.sections),
-        (keys // width).astype(np.int32),
-        (keys % width).astype(np.int32),
+        (keys % max(n, 1)).astype(np.int32),
+        (keys // max(n, 1)).astype(np.int32),
         tfs.astype(np.int32),
     )
+
+
+def document_meta(doc: Document) -> bytes:
+    """What docmeta.bin stores of a document: its title first (``Index.title`` reads it from
+    the front), then its headings."""
+    return json.dumps(
+        {"title": doc.title, "headings": [[h.start, h.end, h.level, h.text] for h in doc.headings]},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode("utf-8")
 
 
 def chunk_terms(
@@ -226,11 +246,53 @@ def chunk_terms(
     return analyzer.terms(title) + analyzer.terms(section or "") + analyzer.terms(text)
 
 
+class _Spool:
+    """The spool file of one process: texts and metadata appended, each document flushed before
+    its result is sent, since a worker process ends with ``os._exit`` (no Python buffers are
+    flushed) and the main process reads the file without waiting for it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.name = f"texts-{os.getpid()}.spool"
+        self.pid = os.getpid()
+        self._file: BinaryIO = open(folder / self.name, "wb")  # noqa: SIM115 - see close()
+        self._pos = 0
+
+    def append(self, text: bytes, meta: bytes) -> tuple[tuple[str, int, int], tuple[str, int, int]]:
+        self._file.write(text)
+        self._file.write(meta)
+        self._file.flush()
+        start = self._pos
+        self._pos += len(text) + len(meta)
+        return (self.name, start, start + len(text)), (self.name, start + len(text), self._pos)
+
+    def close(self) -> None:
+        self._file.close()
+
+
 class _Worker:
-    def __init__(self, chunker: Chunker, analyzer: Analyzer, include_headings: bool) -> None:
+    def __init__(
+        self,
+        chunker: Chunker,
+        analyzer: Analyzer,
+        include_headings: bool,
+        spool_dir: Path | None,
+    ) -> None:
         self.chunker = chunker
         self.ids = TermIds(analyzer)
         self.include_headings = include_headings
+        self.spool_dir = spool_dir
+        self._spool: _Spool | None = None
+
+    def spool(self) -> _Spool:
+        # A forked worker inherits this object: it must not write to its parent's file.
+        if self._spool is None or self._spool.pid != os.getpid():
+            assert self.spool_dir is not None, "a spool folder is needed to analyse files"
+            self._spool = _Spool(self.spool_dir)
+        return self._spool
+
+    def close(self) -> None:
+        if self._spool is not None and self._spool.pid == os.getpid():
+            self._spool.close()
 
     def __call__(self, job: tuple[CorpusFile, str | None]) -> Outcome:
         file, old_sha1 = job
@@ -254,14 +316,14 @@ class _Worker:
             doc, plan, self.ids, self.include_headings
         )
         t3 = time.process_time()
+        text, meta = self.spool().append(doc.text.encode("utf-8"), document_meta(doc))
         return AnalysedDoc(
             source=file.source,
             size=file.size,
             mtime_ns=file.mtime_ns,
             sha1=sha1,
-            title=doc.title,
-            text=doc.text,
-            headings=doc.headings,
+            text=text,
+            meta=meta,
             chunks=table,
             sections=sections,
             origin=self.ids.origin,
@@ -300,29 +362,42 @@ def analyse_files(
     chunker: Chunker,
     analyzer: Analyzer,
     include_headings: bool,
+    spool_dir: Path | None,
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
 ) -> Iterator[Outcome]:
-    """Outcomes for ``jobs`` (file, sha1 it had when last indexed), in order."""
-    worker = _Worker(chunker, analyzer, include_headings)
+    """Outcomes for ``jobs`` (file, sha1 it had when last indexed), in order; the texts of
+    analysed documents are left in spool files in ``spool_dir`` (``AnalysedDoc.text``), which
+    may be None only when there are no jobs."""
+    worker = _Worker(chunker, analyzer, include_headings, spool_dir)
     total = len(jobs)
     workers = default_workers() if workers is None else workers
     if progress:
         progress(0, total)
     if workers <= 1 or total < PARALLEL_MIN_FILES or "fork" not in _start_methods():
-        for i, job in enumerate(jobs, 1):
-            yield worker(job)
-            if progress:
-                progress(i, total)
+        try:
+            for i, job in enumerate(jobs, 1):
+                yield worker(job)
+                if progress:
+                    progress(i, total)
+        finally:
+            worker.close()
         return
     # fork: workers inherit the analyzer and chunker (with their caches) without pickling them.
+    # Not multiprocessing.Pool: its worker-handler thread wakes up whenever a result is waiting
+    # in the pipe and polls every worker, busy-looping in the main process (about 0.7 CPU s of a
+    # 200k build, taken from the workers' two cores) while results are being received.
     ctx = multiprocessing.get_context("fork")
     chunksize = max(1, min(64, total // (workers * 16)))
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(worker,)) as pool:
-        for i, outcome in enumerate(pool.imap(_run, jobs, chunksize=chunksize), 1):
+    pool = ProcessPoolExecutor(workers, ctx, initializer=_init_worker, initargs=(worker,))
+    try:
+        for i, outcome in enumerate(pool.map(_run, jobs, chunksize=chunksize), 1):
             yield outcome
             if progress:
                 progress(i, total)
+    finally:
+        # Stopped early (an error, or the caller gave up): drop the files not yet started.
+        pool.shutdown(cancel_futures=True)
 
 
 def _start_methods() -> list[str]:

@@ -43,9 +43,10 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -490,6 +491,7 @@ class IndexStore:
                 chunker=self.chunker,
                 analyzer=self.analyzer,
                 include_headings=self.params.include_headings,
+                spool_dir=new_gen,
                 progress=progress,
                 workers=self.workers,
             ):
@@ -513,7 +515,6 @@ class IndexStore:
             if new_gen is not None:
                 shutil.rmtree(new_gen, ignore_errors=True)
             raise
-        new_docs.close()
         removed.sort()
         self.timings["analyse"] = time.perf_counter() - t0 - self.timings["scan"]
         for i, stage in enumerate(("read_cpu", "chunk_cpu", "terms_cpu")):
@@ -614,12 +615,10 @@ def _link_generation(old: Path, new: Path) -> None:
 class _NewDoc:
     chunks: np.ndarray  # int64 (n, 7) as in AnalysedDoc
     sections: np.ndarray  # int64: section id per chunk, -1 for none
-    post_term: np.ndarray  # int32: provisional term id per posting
-    post_chunk: np.ndarray  # int32
-    post_tf: np.ndarray  # int32
+    postings: tuple[int, int]  # range in _NewDocs.post_*
     line_starts: np.ndarray  # int64
-    text: tuple[int, int]  # byte range in the text spool
-    meta: tuple[int, int]  # byte range in the metadata spool
+    text: tuple[str, int, int]  # spool file and byte range, as in AnalysedDoc
+    meta: tuple[str, int, int]
 
 
 class _Growing:
@@ -629,7 +628,7 @@ class _Growing:
         self._data = np.zeros(1024, dtype=np.int32)
         self.size = 0
 
-    def extend(self, values: list[int]) -> None:
+    def extend(self, values: list[int] | np.ndarray) -> None:
         need = self.size + len(values)
         if need > len(self._data):
             grown = np.zeros(max(need, 2 * len(self._data)), dtype=np.int32)
@@ -645,8 +644,9 @@ class _Growing:
 
 class _NewDocs:
     """Analysed documents, held compactly until the merge: terms as ids into one shared
-    vocabulary (not a string list per document) and texts spooled to the new generation's
-    folder, so a full build does not hold every document's text and terms as Python objects."""
+    vocabulary (not a string list per document) and texts left in the spool files the workers
+    wrote to the new generation's folder, so a full build does not hold every document's text
+    and terms as Python objects."""
 
     def __init__(self, gen: Path | None) -> None:
         self.gen = gen
@@ -656,15 +656,13 @@ class _NewDocs:
         self._origins: dict[tuple[int, int], _Growing] = {}
         self.sections: dict[str, int] = {}
         self.cpu = [0.0, 0.0, 0.0]
-        self._texts: BinaryIO | None = None
-        self._meta: BinaryIO | None = None
-        self._text_pos = self._meta_pos = 0
+        # Postings of all documents in order of arrival, each document's by term, then chunk:
+        # one array each rather than three per document, so a full build uses them as they are.
+        self.post_term = _Growing()  # term id here
+        self.post_chunk = _Growing()  # chunk index within the document
+        self.post_tf = _Growing()
 
     def add(self, d: AnalysedDoc) -> None:
-        if self._texts is None or self._meta is None:
-            assert self.gen is not None
-            self._texts = open(self.gen / "texts.spool", "wb")  # noqa: SIM115 - see close()
-            self._meta = open(self.gen / "docmeta.spool", "wb")  # noqa: SIM115
         terms = self.terms
         # The worker's ids -> ids here; only the terms it numbered since its last document are
         # new to the map (another worker may have sent the same term already).
@@ -672,44 +670,38 @@ class _NewDocs:
         if known is None:
             known = self._origins[d.origin] = _Growing()
         known.extend([terms.setdefault(t, len(terms)) for t in d.terms])
+        post_term = known.array[d.post_term]
+        first = self.post_term.size
+        self.post_term.extend(post_term)
+        self.post_chunk.extend(d.post_chunk)
+        self.post_tf.extend(d.post_tf)
         sections = self.sections
-        text = d.text.encode("utf-8")
-        meta = json.dumps(
-            {"title": d.title, "headings": [[h.start, h.end, h.level, h.text] for h in d.headings]},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).encode("utf-8")
-        self._texts.write(text)
-        self._meta.write(meta)
         self.docs[d.source] = _NewDoc(
             chunks=d.chunks,
             sections=np.array(
                 [-1 if s is None else sections.setdefault(s, len(sections)) for s in d.sections],
                 dtype=np.int64,
             ),
-            post_term=known.array[d.post_term],
-            post_chunk=d.post_chunk,
-            post_tf=d.post_tf,
+            postings=(first, self.post_term.size),
             line_starts=d.line_starts,
-            text=(self._text_pos, self._text_pos + len(text)),
-            meta=(self._meta_pos, self._meta_pos + len(meta)),
+            text=d.text,
+            meta=d.meta,
         )
-        self._text_pos += len(text)
-        self._meta_pos += len(meta)
         self.fingerprints[d.source] = _Fingerprint(d.size, d.mtime_ns, d.sha1)
         for i, c in enumerate(d.cpu):
             self.cpu[i] += c
 
-    def close(self) -> None:
-        for f in (self._texts, self._meta):
-            if f is not None:
-                f.close()
-
     def discard(self) -> None:
-        self.close()
         if self.gen is not None:
-            for name in ("texts.spool", "docmeta.spool"):
-                (self.gen / name).unlink(missing_ok=True)
+            for p in self.gen.glob("*.spool"):
+                p.unlink(missing_ok=True)
+
+
+def _spooled(spools: dict[str, mmap.mmap | bytes], gen: Path, name: str, lo: int, hi: int) -> bytes:
+    spool = spools.get(name)
+    if spool is None:
+        spool = spools[name] = _map_file(gen / name)
+    return spool[lo:hi]
 
 
 def _stable_order(keys: np.ndarray) -> np.ndarray:
@@ -718,6 +710,76 @@ def _stable_order(keys: np.ndarray) -> np.ndarray:
     took about two thirds of the time of one stable int32 sort on 9 M postings."""
     low = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
     return low[np.argsort((keys[low] >> 16).astype(np.uint16), kind="stable")]
+
+
+def _placed(values: np.ndarray, place: np.ndarray) -> np.ndarray:
+    out = np.empty_like(values)
+    out[place] = values
+    return out
+
+
+def _places_by_term(terms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each posting goes in (term, chunk) order, and the terms in that order, for postings
+    in chunk order within runs of one term (``_NewDocs.post_term`` of documents in chunk
+    order). The runs are sorted rather than the postings: a third as many on the 200k corpus.
+    Few and int32 temporaries: a fresh page costs more than the arithmetic on it."""
+    n = len(terms)
+    run_start = np.empty(n, dtype=bool)
+    run_start[:1] = True
+    np.not_equal(terms[1:], terms[:-1], out=run_start[1:])
+    starts = np.flatnonzero(run_start).astype(np.int32)
+    del run_start
+    sizes = np.diff(starts, append=np.int32(n))
+    order = _stable_order(terms[starts])
+    sorted_sizes = sizes[order]
+    first = np.empty(len(starts), dtype=np.int32)
+    first[order] = np.cumsum(sorted_sizes, dtype=np.int32) - sorted_sizes
+    place = np.repeat(first - starts, sizes)
+    place += np.arange(n, dtype=np.int32)
+    return place, np.repeat(terms[starts[order]], sorted_sizes)
+
+
+def _write_texts(
+    gen: Path, sources: list[str], old: Index | None, old_doc_of: np.ndarray, new: _NewDocs
+) -> int:
+    """Texts, document metadata and line starts in source order, and their offsets; returns the
+    number of line starts."""
+    n_docs = len(sources)
+    doc_bytes = np.zeros(n_docs + 1, dtype=np.int64)
+    docmeta_off = np.zeros(n_docs + 1, dtype=np.int64)
+    doc_lines = np.zeros(n_docs + 1, dtype=np.int64)
+    line_parts: list[np.ndarray] = []
+    spools: dict[str, mmap.mmap | bytes] = {}
+    with open(gen / "texts.bin", "wb") as ft, open(gen / "docmeta.bin", "wb") as fm:
+        for i, s in enumerate(sources):
+            d = new.docs.get(s)
+            if d is None:
+                assert old is not None
+                od = int(old_doc_of[i])
+                text = old._texts[int(old._doc_bytes[od]) : int(old._doc_bytes[od + 1])]
+                meta = old._docmeta[int(old._docmeta_off[od]) : int(old._docmeta_off[od + 1])]
+                lines = old._lines[int(old._doc_lines[od]) : int(old._doc_lines[od + 1])]
+            else:
+                text, meta = (_spooled(spools, gen, *d.text), _spooled(spools, gen, *d.meta))
+                lines = d.line_starts
+            ft.write(text)
+            fm.write(meta)
+            line_parts.append(np.asarray(lines))
+            doc_bytes[i + 1] = doc_bytes[i] + len(text)
+            docmeta_off[i + 1] = docmeta_off[i] + len(meta)
+            doc_lines[i + 1] = doc_lines[i] + len(lines)
+        for f in (ft, fm):
+            f.flush()
+            os.fsync(f.fileno())
+    for spool in spools.values():
+        if isinstance(spool, mmap.mmap):
+            spool.close()
+    all_lines = np.concatenate(line_parts) if line_parts else np.zeros(0, np.int64)
+    _write_array(gen / "doc_bytes.npy", doc_bytes)
+    _write_array(gen / "docmeta_off.npy", docmeta_off)
+    _write_array(gen / "doc_lines.npy", doc_lines)
+    _write_array(gen / "lines.npy", all_lines.astype(np.int64, copy=False))
+    return len(all_lines)
 
 
 def _write_generation(
@@ -749,130 +811,108 @@ def _write_generation(
     np.cumsum(doc_sizes, out=doc_chunks[1:])
     n_chunks = int(doc_chunks[-1])
 
-    # The chunk table; sections of carried-over chunks join the new documents' section ids.
-    section_ids = new.sections
-    chunks = np.zeros((n_chunks, 9), dtype=np.int64)
-    old_chunk_to_new = None
-    if old is not None and old.stats.chunks:
-        old_chunk_to_new = np.full(old.stats.chunks, -1, dtype=np.int64)
-        for i in np.flatnonzero(old_doc_of >= 0):
-            od = int(old_doc_of[i])
-            lo, hi = int(old._doc_chunks[od]), int(old._doc_chunks[od + 1])
-            old_chunk_to_new[lo:hi] = np.arange(doc_chunks[i], doc_chunks[i + 1])
-        kept_old = np.flatnonzero(old_chunk_to_new >= 0)
-        rows = np.asarray(old._chunks[kept_old])
-        old_sec_map = np.full(len(old._sections) + 1, -1, dtype=np.int64)  # [-1]: no section
-        for sec in np.unique(rows[:, SECTION]):
-            if sec >= 0:
-                name = old._sections[int(sec)]
-                old_sec_map[sec] = section_ids.setdefault(name, len(section_ids))
-        rows[:, SECTION] = old_sec_map[rows[:, SECTION]]
-        rows[:, DOC] = np.searchsorted(doc_chunks, old_chunk_to_new[kept_old], side="right") - 1
-        chunks[old_chunk_to_new[kept_old]] = rows
-        del rows
-    for i, s in enumerate(sources):
-        d = new.docs.get(s)
-        if d is None:
-            continue
-        block = chunks[int(doc_chunks[i]) : int(doc_chunks[i + 1])]
-        block[:, DOC] = i
-        block[:, [START, END, BSTART, BEND, LINE, TOKENS, LENGTH]] = d.chunks
-        block[:, SECTION] = d.sections
-
-    # Vocabulary: terms of the new documents and the terms kept documents still use, sorted.
-    new_terms = list(new.terms)  # provisional id -> term
-    parts_term: list[np.ndarray] = []
-    parts_chunk: list[np.ndarray] = []
-    parts_tf: list[np.ndarray] = []
-    if old_chunk_to_new is not None and old is not None:
-        old_vocab = [""] * len(old._vocab)
-        for t, i in old._vocab.items():
-            old_vocab[i] = t
-        old_terms = np.repeat(
-            np.arange(len(old_vocab), dtype=np.int32), np.diff(np.asarray(old._indptr))
-        )
-        post_chunk = old_chunk_to_new[np.asarray(old._post_chunk)]
-        live = post_chunk >= 0
-        old_terms = old_terms[live]
-        used = np.flatnonzero(np.bincount(old_terms, minlength=len(old_vocab)))
-        vocab = sorted(set(new_terms).union(old_vocab[i] for i in used))
-        term_id = {t: i for i, t in enumerate(vocab)}
-        old_term_to_new = np.array([term_id.get(t, -1) for t in old_vocab], dtype=np.int32)
-        parts_term.append(old_term_to_new[old_terms])
-        parts_chunk.append(post_chunk[live].astype(np.int32))
-        parts_tf.append(np.asarray(old._post_tf)[live])
-        del old_terms, post_chunk, live
-    else:
-        vocab = sorted(new_terms)
-        term_id = {t: i for i, t in enumerate(vocab)}
-    provisional = np.fromiter((term_id[t] for t in new_terms), dtype=np.int32, count=len(new_terms))
-    for i, s in enumerate(sources):
-        d = new.docs.get(s)
-        if d is None or not len(d.post_term):
-            continue
-        parts_term.append(provisional[d.post_term])
-        parts_chunk.append(d.post_chunk + np.int32(doc_chunks[i]))
-        parts_tf.append(d.post_tf)
-
-    # Postings sorted by (term, chunk): CSR by term.
-    terms = np.concatenate(parts_term) if parts_term else np.zeros(0, np.int32)
-    del parts_term
-    post_chunk = np.concatenate(parts_chunk) if parts_chunk else np.zeros(0, np.int32)
-    del parts_chunk
-    post_tf = np.concatenate(parts_tf) if parts_tf else np.zeros(0, np.int32)
-    del parts_tf
-    if len(post_chunk) < 2 or bool((post_chunk[1:] >= post_chunk[:-1]).all()):
-        # A full build appends postings in chunk order, so a stable sort by term alone gives
-        # (term, chunk) order: half the time of sorting the combined key, on the serial tail.
-        order = _stable_order(terms)
-    else:  # carried-over postings come first, renumbered: not in chunk order
-        order = np.argsort(terms.astype(np.int64) * max(n_chunks, 1) + post_chunk)
-    terms, post_chunk, post_tf = terms[order], post_chunk[order], post_tf[order]
-    del order
-    doc_freq = np.bincount(terms, minlength=len(vocab))
-    indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
-    np.cumsum(doc_freq, out=indptr[1:])
-    lengths = chunks[:, LENGTH]
-    avgdl = avg_length(lengths)
-    weights = posting_weights(
-        idf_array(doc_freq, n_chunks)[terms], post_tf, post_chunk, lengths, avgdl, params
-    )
-    del terms
-
-    # Texts, document metadata and line starts, in source order.
-    doc_bytes = np.zeros(n_docs + 1, dtype=np.int64)
-    docmeta_off = np.zeros(n_docs + 1, dtype=np.int64)
-    doc_lines = np.zeros(n_docs + 1, dtype=np.int64)
-    line_parts: list[np.ndarray] = []
-    spool_texts = _map_file(gen / "texts.spool") if new.docs else b""
-    spool_meta = _map_file(gen / "docmeta.spool") if new.docs else b""
-    with open(gen / "texts.bin", "wb") as ft, open(gen / "docmeta.bin", "wb") as fm:
+    # The texts are copied on another thread meanwhile: most of that copy is system calls,
+    # which release the GIL, and the merge is mostly numpy, so on two cores the copy leaves
+    # the serial tail (the pool is done: the cores are free). Leaving the block waits for the
+    # copy, on an error too: the caller then removes the folder it writes to.
+    with ThreadPoolExecutor(1) as copier:
+        texts = copier.submit(_write_texts, gen, sources, old, old_doc_of, new)
+        # The chunk table; sections of carried-over chunks join the new documents' section ids.
+        section_ids = new.sections
+        chunks = np.zeros((n_chunks, 9), dtype=np.int64)
+        old_chunk_to_new = None
+        if old is not None and old.stats.chunks:
+            old_chunk_to_new = np.full(old.stats.chunks, -1, dtype=np.int64)
+            for i in np.flatnonzero(old_doc_of >= 0):
+                od = int(old_doc_of[i])
+                lo, hi = int(old._doc_chunks[od]), int(old._doc_chunks[od + 1])
+                old_chunk_to_new[lo:hi] = np.arange(doc_chunks[i], doc_chunks[i + 1])
+            kept_old = np.flatnonzero(old_chunk_to_new >= 0)
+            rows = np.asarray(old._chunks[kept_old])
+            old_sec_map = np.full(len(old._sections) + 1, -1, dtype=np.int64)  # [-1]: no section
+            for sec in np.unique(rows[:, SECTION]):
+                if sec >= 0:
+                    name = old._sections[int(sec)]
+                    old_sec_map[sec] = section_ids.setdefault(name, len(section_ids))
+            rows[:, SECTION] = old_sec_map[rows[:, SECTION]]
+            rows[:, DOC] = np.searchsorted(doc_chunks, old_chunk_to_new[kept_old], side="right") - 1
+            chunks[old_chunk_to_new[kept_old]] = rows
+            del rows
         for i, s in enumerate(sources):
             d = new.docs.get(s)
             if d is None:
-                assert old is not None
-                od = int(old_doc_of[i])
-                text = old._texts[int(old._doc_bytes[od]) : int(old._doc_bytes[od + 1])]
-                meta = old._docmeta[int(old._docmeta_off[od]) : int(old._docmeta_off[od + 1])]
-                lines = old._lines[int(old._doc_lines[od]) : int(old._doc_lines[od + 1])]
-            else:
-                text = spool_texts[d.text[0] : d.text[1]]
-                meta = spool_meta[d.meta[0] : d.meta[1]]
-                lines = d.line_starts
-            ft.write(text)
-            fm.write(meta)
-            line_parts.append(np.asarray(lines))
-            doc_bytes[i + 1] = doc_bytes[i] + len(text)
-            docmeta_off[i + 1] = docmeta_off[i] + len(meta)
-            doc_lines[i + 1] = doc_lines[i] + len(lines)
-        for f in (ft, fm):
-            f.flush()
-            os.fsync(f.fileno())
-    for spool in (spool_texts, spool_meta):
-        if isinstance(spool, mmap.mmap):
-            spool.close()
+                continue
+            block = chunks[int(doc_chunks[i]) : int(doc_chunks[i + 1])]
+            block[:, DOC] = i
+            block[:, [START, END, BSTART, BEND, LINE, TOKENS, LENGTH]] = d.chunks
+            block[:, SECTION] = d.sections
+
+        # Vocabulary: terms of the new documents and the terms kept documents still use, sorted.
+        new_terms = list(new.terms)  # provisional id -> term
+        parts_term: list[np.ndarray] = []
+        parts_chunk: list[np.ndarray] = []
+        parts_tf: list[np.ndarray] = []
+        if old_chunk_to_new is not None and old is not None:
+            old_vocab = [""] * len(old._vocab)
+            for t, i in old._vocab.items():
+                old_vocab[i] = t
+            old_terms = np.repeat(
+                np.arange(len(old_vocab), dtype=np.int32), np.diff(np.asarray(old._indptr))
+            )
+            post_chunk = old_chunk_to_new[np.asarray(old._post_chunk)]
+            live = post_chunk >= 0
+            old_terms = old_terms[live]
+            used = np.flatnonzero(np.bincount(old_terms, minlength=len(old_vocab)))
+            vocab = sorted(set(new_terms).union(old_vocab[i] for i in used))
+            term_id = {t: i for i, t in enumerate(vocab)}
+            old_term_to_new = np.array([term_id.get(t, -1) for t in old_vocab], dtype=np.int32)
+            parts_term.append(old_term_to_new[old_terms])
+            parts_chunk.append(post_chunk[live].astype(np.int32))
+            parts_tf.append(np.asarray(old._post_tf)[live])
+            del old_terms, post_chunk, live
+        else:
+            vocab = sorted(new_terms)
+            term_id = {t: i for i, t in enumerate(vocab)}
+        provisional = np.fromiter(
+            (term_id[t] for t in new_terms), dtype=np.int32, count=len(new_terms)
+        )
+        # Postings in (term, chunk) order: CSR by term.
+        if not keep and list(new.docs) == sources:
+            # Only new documents, which arrived in source order and so in chunk order.
+            place, terms = _places_by_term(provisional[new.post_term.array])
+            per_doc = [hi - lo for lo, hi in (d.postings for d in new.docs.values())]
+            post_chunk = np.repeat(doc_chunks[:-1].astype(np.int32), per_doc)
+            post_chunk += new.post_chunk.array
+            post_chunk, post_tf = _placed(post_chunk, place), _placed(new.post_tf.array, place)
+            del place
+        else:
+            # Sorted by (term, chunk); carried-over postings come first, renumbered.
+            for i, s in enumerate(sources):
+                d = new.docs.get(s)
+                if d is None or d.postings[0] == d.postings[1]:
+                    continue
+                lo, hi = d.postings
+                parts_term.append(provisional[new.post_term.array[lo:hi]])
+                parts_chunk.append(new.post_chunk.array[lo:hi] + np.int32(doc_chunks[i]))
+                parts_tf.append(new.post_tf.array[lo:hi])
+            terms = np.concatenate(parts_term) if parts_term else np.zeros(0, np.int32)
+            post_chunk = np.concatenate(parts_chunk) if parts_chunk else np.zeros(0, np.int32)
+            post_tf = np.concatenate(parts_tf) if parts_tf else np.zeros(0, np.int32)
+            del parts_term, parts_chunk, parts_tf
+            order = np.argsort(terms.astype(np.int64) * max(n_chunks, 1) + post_chunk)
+            terms, post_chunk, post_tf = terms[order], post_chunk[order], post_tf[order]
+            del order
+        doc_freq = np.bincount(terms, minlength=len(vocab))
+        indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+        np.cumsum(doc_freq, out=indptr[1:])
+        lengths = chunks[:, LENGTH]
+        avgdl = avg_length(lengths)
+        weights = posting_weights(
+            idf_array(doc_freq, n_chunks)[terms], post_tf, post_chunk, lengths, avgdl, params
+        )
+        del terms
+        n_lines = texts.result()
     new.discard()
-    all_lines = np.concatenate(line_parts) if line_parts else np.zeros(0, np.int64)
 
     stats = IndexStats(
         documents=n_docs,
@@ -881,14 +921,10 @@ def _write_generation(
         built_at=time.time(),
     )
     _write_array(gen / "doc_chunks.npy", doc_chunks)
-    _write_array(gen / "doc_bytes.npy", doc_bytes)
-    _write_array(gen / "docmeta_off.npy", docmeta_off)
-    _write_array(gen / "doc_lines.npy", doc_lines)
-    _write_array(gen / "lines.npy", all_lines.astype(np.int64))
     _write_array(gen / "chunks.npy", chunks)
     _write_array(gen / "indptr.npy", indptr)
-    _write_array(gen / "post_chunk.npy", post_chunk.astype(np.int32))
-    _write_array(gen / "post_tf.npy", post_tf.astype(np.int32))
+    _write_array(gen / "post_chunk.npy", post_chunk.astype(np.int32, copy=False))
+    _write_array(gen / "post_tf.npy", post_tf.astype(np.int32, copy=False))
     _write_array(gen / "post_weight.npy", weights)
     _write_json(gen / "sources.json", sources)
     _write_json(gen / "vocab.json", vocab)
@@ -906,7 +942,7 @@ def _write_generation(
                 "chunks": n_chunks,
                 "terms": len(vocab),
                 "postings": len(post_chunk),
-                "lines": len(all_lines),
+                "lines": n_lines,
             },
             "stats": {
                 "documents": stats.documents,

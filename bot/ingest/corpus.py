@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,20 +41,23 @@ def scan_corpus(corpus: Path) -> list[CorpusFile]:
         raise CorpusError(f"cannot read corpus folder {corpus}: {exc.strerror or exc}") from exc
 
     found: list[CorpusFile] = []
-    # os.walk ignores errors in subfolders by default, which is the behaviour we want.
+    # os.walk ignores errors in subfolders by default, which is the behaviour we want. Paths are
+    # joined as strings and stat'ed once: pathlib's parsing was most of a large corpus's scan,
+    # which every update runs before any file is read.
     for root, dirs, files in os.walk(corpus):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
+        rel = os.path.relpath(root, corpus)
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
         for name in files:
-            if name.startswith(".") or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+            if name.startswith(".") or os.path.splitext(name)[1].lower() not in SUPPORTED_SUFFIXES:
                 continue
-            path = Path(root, name)
+            path = os.path.join(root, name)
             try:
-                st = path.stat()
+                st = os.stat(path)
             except OSError:
                 continue  # vanished or a broken symlink
-            if not path.is_file():
+            if not stat.S_ISREG(st.st_mode):
                 continue
-            source = path.relative_to(corpus).as_posix()
-            found.append(CorpusFile(source, path, st.st_size, st.st_mtime_ns))
+            found.append(CorpusFile(prefix + name, Path(path), st.st_size, st.st_mtime_ns))
     found.sort(key=lambda f: f.source)
     return found
