@@ -1,5 +1,10 @@
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bot.analyze import Analyzer
-from bot.extract.candidates import candidates, sentence_words
+from bot.extract.candidates import _NUMERIC_START, candidates, sentence_words
 from bot.extract.qtype import DATE, MONEY, NAME, NUMBER, PERCENT
 
 A = Analyzer()
@@ -62,3 +67,13 @@ def test_phrases_do_not_cross_clause_words():
     found = spans("The basic unit is a commune.", phrases=True)
     assert "commune" in found
     assert not any(" is " in f for f in found)
+
+
+@given(st.text(alphabet=st.sampled_from("0123456789$£€¥₹USACD xyz.,\n"), max_size=60))
+def test_numeric_starts_are_those_of_the_plain_alternation(text):
+    plain = re.compile(r"\d|[$£€¥₹]|US\$|[AC]\$")
+    want = [m.start() for m in plain.finditer(text)]
+    assert [m.start() for m in _NUMERIC_START.finditer(text)] == want
+    assert [m.start() for m in _NUMERIC_START.finditer(text, 3, 40)] == [
+        m.start() for m in plain.finditer(text, 3, 40)
+    ]
