@@ -548,6 +548,24 @@ def _verb_prefix(sw: SentenceWords) -> list[int]:
     return cum
 
 
+def _nearest_outside(matched: list[int], i_f: int, i_l: int, first: int, last: int) -> int | None:
+    """Of the question-term words ``matched`` (ascending; ``matched[i_f:i_l]`` are those inside
+    the span of words ``first``..``last``), the nearest outside the span; on a tie the one
+    before it."""
+    at = matched[i_f - 1] if i_f else None
+    if i_l < len(matched) and (at is None or matched[i_l] - last < first - at):
+        at = matched[i_l]
+    return at
+
+
+def _clause_free(sw: SentenceWords, at: int, first: int, last: int) -> bool:
+    """No clause mark between the span of words ``first``..``last`` and the word ``at``."""
+    a, b = (at, first) if at < first else (last, at)
+    marks = sw.marks
+    i = bisect_left(marks, sw.words[a].end) if marks else 0
+    return i == len(marks) or marks[i] >= sw.words[b].start
+
+
 def span_row(q: _Question, sf: SentenceFeatures, c: Candidate) -> list[float] | None:
     """Feature values of one span (``FEATURES`` order), or None when the span only repeats the
     question. Equal to the straightforward per-span computation kept in
@@ -579,16 +597,9 @@ def span_row(q: _Question, sf: SentenceFeatures, c: Candidate) -> list[float] | 
             near.update(qt[k] for k in matched[i_l:i_hi])
             weights = q.weights
             f[_NEAR_COV] = sum(weights.get(t, 0.0) for t in near) / q.total
-        # The nearest question term outside the span; on a tie the one before it.
-        dist = None
-        if i_f > 0:
-            dist_at = matched[i_f - 1]
-            dist = first - dist_at
-        if i_l < len(matched) and (dist is None or matched[i_l] - last < dist):
-            dist_at = matched[i_l]
-            dist = dist_at - last
-        if dist is not None:
-            f[_NEAR_DIST] = 1.0 / (1.0 + dist)
+        dist_at = _nearest_outside(matched, i_f, i_l, first, last)
+        if dist_at is not None:
+            f[_NEAR_DIST] = 1.0 / (1.0 + (first - dist_at if dist_at < first else dist_at - last))
         n_matched = len(matched) - (i_l - i_f)
         if n_matched:
             f[_LEFT_SHARE] = i_f / n_matched
@@ -653,14 +664,8 @@ def span_row(q: _Question, sf: SentenceFeatures, c: Candidate) -> list[float] | 
         a, b = low[first], low[last]
         if (len(a) > 4 and a.endswith(_VERBISH)) or (len(b) > 4 and b.endswith(_VERBISH)):
             f[_VERBISH_EDGE] = 1.0
-    if dist_at is not None:
-        # No clause mark between the span and its nearest question term.
-        ws = sw.words
-        a, b = (dist_at, first) if dist_at < first else (last, dist_at)
-        marks = sw.marks
-        i = bisect_left(marks, ws[a].end) if marks else 0
-        if i == len(marks) or marks[i] >= ws[b].start:
-            f[_SAME_CLAUSE] = 1.0
+    if dist_at is not None and _clause_free(sw, dist_at, first, last):
+        f[_SAME_CLAUSE] = 1.0
     if n_words == 1 and not sw.words[first].cap and not digits:
         f[_LOWER_SINGLE] = 1.0
     if first == 0:
@@ -1108,7 +1113,6 @@ class _SpanBound:
         x_cap, x_verb, x_digit = x["cap_share"], x["verb_share"], x["has_digit"]
         x_dist, x_share, x_clause = x["near_dist"], x["left_share"], x["same_clause"]
         x_lpunct, x_rpunct = x["left_punct"], x["right_punct"]
-        marks = sw.marks
         left_lex, right_lex = self._left_lex, self._right_lex
         out = []
         for c in cands:
@@ -1149,18 +1153,10 @@ class _SpanBound:
             if matched:
                 i_f = bisect_left(matched, first)
                 i_l = bisect_right(matched, last, i_f)
-                dist = dist_at = None
-                if i_f:
-                    dist_at = matched[i_f - 1]
-                    dist = first - dist_at
-                if i_l < len(matched) and (dist is None or matched[i_l] - last < dist):
-                    dist_at = matched[i_l]
-                    dist = dist_at - last
-                if dist_at is not None:
-                    v += x_dist / (1.0 + dist)
-                    lo, hi = (dist_at, first) if dist_at < first else (last, dist_at)
-                    j = bisect_left(marks, ws[lo].end) if marks else 0
-                    if j == len(marks) or marks[j] >= ws[hi].start:
+                at = _nearest_outside(matched, i_f, i_l, first, last)
+                if at is not None:
+                    v += x_dist / (1.0 + (first - at if at < first else at - last))
+                    if _clause_free(sw, at, first, last):
                         v += x_clause
                 n_matched = len(matched) - (i_l - i_f)
                 if n_matched:
