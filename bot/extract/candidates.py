@@ -40,6 +40,10 @@ _NUMBER_WORDS = sorted(
         """
     )
 )
+# Months that name a date alone ("in March"); "May" does so too rarely.
+_MONTH_NAMES = (
+    "January February March April June July August September October November December".split()
+)
 _ORDINAL = (
     r"(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth"
     r"|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth"
@@ -68,8 +72,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             rf"|\b{_ORDINAL}[\s-]century\b"
             r"|\b(?:1\d|20)\d0s\b"
             r"|(?<![\d,.$£€])\b(?:1[0-9]\d\d|20\d\d)\b(?![,.]\d)"
-            r"|\b(?:January|February|March|April|June|July|August|September|October|November"
-            r"|December)\b",
+            rf"|\b(?:{'|'.join(_MONTH_NAMES)})\b",
         ),
     ),
     (
@@ -92,6 +95,13 @@ _MONEY_RE, _PERCENT_RE, _DATE_RE, _NUMBER_RE = (p for _, p in _PATTERNS)
 _NUMERIC_START = re.compile(r"[\d$£€¥₹AUC](?:(?<=U)S\$|(?<=[AC])\$|(?<=[^AUC]))")
 _DATE_START = re.compile(r"[\dJFMASONDB]")
 _NUMBER_WORD_START = re.compile("|".join(_NUMBER_WORDS))
+# Every typed match holds a digit, "century", a month's full name or a number word (in any
+# case): a sentence without one holds no typed candidate (the ranker's bounds read this).
+_TYPED_HINT = re.compile(
+    rf"\d|(?-i:century|{'|'.join(_MONTH_NAMES)})|" + "|".join(_NUMBER_WORDS),
+    re.IGNORECASE,
+)
+_TYPED_WORDS = frozenset(["century", *(m.lower() for m in _MONTH_NAMES), *_NUMBER_WORDS])
 _CLAUSE_MARK = re.compile(r"[,;:()]")
 _UNIT_WORD = re.compile(r"[-\s]([a-z][a-z]+)\b")
 # Lower-case words that may sit inside a proper name: "University of Warsaw", "Vincent van Gogh".
@@ -112,6 +122,9 @@ _PHRASE_JOINERS = _word_set(
     """
 )
 MAX_NAME_WORDS = 6
+# The least share of capitalised words in a name candidate: at most two joiners sit between two
+# capitalised words, and a name has at most ``MAX_NAME_WORDS`` words ("Bank of the West").
+NAME_MIN_CAPS = 0.5
 
 
 class Word(NamedTuple):
@@ -351,6 +364,25 @@ def _typed_matches(text: str, start: int, end: int) -> Iterator[tuple[str, re.Ma
         numbers = _NUMBER_RE.finditer(text, start, end)
     for m in numbers:
         yield NUMBER, m
+
+
+def may_hold_name(sw: SentenceWords) -> bool:
+    """False when the sentence of words ``sw`` holds no name candidate: one starts at a
+    capitalised word that is not a stop word."""
+    caps = sw.cum_caps[-1]
+    return caps > 1 or (caps == 1 and not (sw.words[0].cap and sw.lower[0] in STOPWORDS))
+
+
+def may_hold_typed(sentence: str, sw: SentenceWords, lowered: set[str]) -> bool:
+    """False when no typed pattern can match inside ``sentence`` (words ``sw``, lower-cased
+    ``lowered``). In ASCII text without an apostrophe a typed match without a digit begins and
+    ends on word boundaries, so it is one of ``_TYPED_WORDS`` followed by more; elsewhere the
+    hint pattern is searched."""
+    if sw.cum_digits[-1]:
+        return True
+    if sentence.isascii() and "'" not in sentence and "`" not in sentence:
+        return not lowered.isdisjoint(_TYPED_WORDS)
+    return _TYPED_HINT.search(sentence) is not None
 
 
 def _typed(text: str, start: int, end: int, ws: Sequence[Word]) -> list[Candidate]:

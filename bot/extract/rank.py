@@ -24,9 +24,12 @@ import numpy as np
 from bot.analyze import Analyzer
 from bot.extract.candidates import (
     NAME_GAP,
+    NAME_MIN_CAPS,
     Candidate,
     SentenceWords,
     Word,
+    may_hold_name,
+    may_hold_typed,
     word_cache,
     words_summary,
 )
@@ -270,10 +273,24 @@ _LENGTH_FEATURES = frozenset(("length", "length_sq", "phrase_q_len"))
 # All 0 when a span starts its sentence (``SentenceFeatures.left`` of word 0, and no question
 # term before it) ...
 _LEFT_GROUP = frozenset(
-    ("prev_match", "place_cue", "left_run", "left_stop", "left_punct", "left_share", *LEFT_WORDS)
+    (
+        "prev_match",
+        "place_cue",
+        "prev_copula",
+        "left_run",
+        "left_stop",
+        "left_punct",
+        "left_share",
+        *LEFT_WORDS,
+    )
 )
+# The classes of the word before a span whose features the bound counts once per span: that
+# word is at most one of them ("place_cue" is 0 unless the question asks where).
+_LEFT_CLASSES = {**LEFT_WORDS, "prev_copula": _COPULA, "place_cue": _PLACE_CUES}
 # ... and these 0 unless it does; one span sets at most one of them.
 _START_GROUP = frozenset(("starts_sentence", "name_starts_sentence"))
+# What a span's kind sets (``_SpanBound._kind``), bounded per kind with the capitals' share.
+_KIND_FEATURES = frozenset(("type_match", "typed_q_nomatch", "phrase_q_typed", "cap_share"))
 # Set only for a name span: 0 in a sentence without a capitalised word.
 _NAME_FEATURES = frozenset(("phrase_q_name", "name_starts_sentence", "multiword_name"))
 # Narrowed by the sentence's words: at most its coverage, its question-term words, 0 without a
@@ -739,6 +756,7 @@ class _Setup:
     of. ``score_spans`` and ``rank_lazily`` build it the same way, so their floats agree."""
 
     __slots__ = (
+        "analyzer",
         "cache",
         "found",
         "heres",
@@ -766,6 +784,7 @@ class _Setup:
         self.sents = sents = gather_sentences(hits, document, max_chunks)
         self.top_score = max(h.score for h in hits) or 1.0
         self.texts = texts = {s.source: document(s.source).text for s in sents}
+        self.analyzer = analyzer
         self.cache = cache = word_cache(analyzer)
         # Only the question terms of a sentence matter for weights and coverage, so a sentence
         # that shares none is never split into words.
@@ -886,9 +905,9 @@ class _SpanBound:
     Called for every candidate sentence, so the per-question part is summed up front."""
 
     __slots__ = (
-        "_blind",
-        "_caps_type",
+        "_blinds",
         "_const",
+        "_kind_parts",
         "_kinds",
         "_left_lex",
         "_left_ranked",
@@ -930,10 +949,7 @@ class _SpanBound:
             if n in ranges:
                 ranges[n] = (ranges[n][0], min(ranges[n][1], hi))
         self._ranges = ranges
-        # For a who- or which-name question only a name fits, and names need capitals.
-        self._caps_type = bool(q.fit) and set(q.fit) <= {NAME}
-        varying = _SENTENCE_FEATURES | _LEFT_GROUP | _START_GROUP | _NAME_FEATURES
-        varying |= {"type_match"} if self._caps_type else set()
+        varying = _SENTENCE_FEATURES | _LEFT_GROUP | _START_GROUP | _NAME_FEATURES | _KIND_FEATURES
         # Features of the whole sentence: exact once its words are known, so they stay out of
         # the constant part (their weights are negative: bounded by 0 they would loosen every
         # bound).
@@ -943,7 +959,8 @@ class _SpanBound:
         # classes of that word can be 1 at once, so the most they add is that of the best word,
         # not the sum over the classes (which loosened bounds enough to double the sentences
         # scored); once the sentence's words are known, only the words it has.
-        self._left_words = self._word_classes(LEFT_WORDS)
+        # The copula and place cues are classes of the word before too (``_LEFT_CLASSES``).
+        self._left_words = self._word_classes(_LEFT_CLASSES)
         self._right_words = self._word_classes(RIGHT_WORDS)
         # The same, largest gain first: a sentence's best word is then the first it holds.
         self._left_ranked = sorted(self._left_words.items(), key=lambda x: -x[1])
@@ -961,13 +978,37 @@ class _SpanBound:
         lw = [w[_F[n]] if n in _F else 0.0 for n in ("length", "length_sq", "phrase_q_len")]
         self._len = (lw[0] + (0.0 if q.typed else lw[2]), lw[1] / 10.0)
         self._lengths: dict[int, float] = {}
-        # Before a sentence is split into words, any of them may be there.
-        self._blind = (
-            self._rest(4, digit=True, caps=True, multi=True, focus=True, place=True, person=True)
-            + max(self._right_words.values(), default=0.0)
-            + max(self._left_words.values(), default=0.0)
-        )
         self._span_parts(w, q)
+        # Per (a name can start in it, phrases are read from it, a name there can have two
+        # capitalised words): the most a span's kind adds, with its share of capitals. A name's
+        # words are at least half capitalised (``NAME_MIN_CAPS``); a typed span can be anywhere.
+        caps_any = self._on["cap_share"]
+        name_caps = self._gain("cap_share", lo=NAME_MIN_CAPS)
+        typed = max(self._kind(q, kind) for kind in _TYPED_KINDS) + caps_any
+        self._kind_parts: dict[tuple[bool, bool, bool], float] = {}
+        for name in (False, True):
+            for phrases in (False, True):
+                for multi in (False, True):
+                    best = typed
+                    if phrases:
+                        best = max(best, self._kind(q, PHRASE) + caps_any)
+                    if name:
+                        multiword = (self._on if multi else self._off)["multiword_name"]
+                        best = max(best, self._kind(q, NAME) + name_caps + multiword)
+                    self._kind_parts[name, phrases, multi] = best
+        # Before a sentence is split into words, any of them may be there; only how many of
+        # its words are question terms is known (``k``, at most 4 count).
+        any_word = max(self._right_words.values(), default=0.0) + max(
+            self._left_words.values(), default=0.0
+        )
+        self._blinds = {
+            (k, phrases): self._rest(
+                k, digit=True, name=True, multi=True, phrases=phrases, focus=True, person=True
+            )
+            + any_word
+            for k in range(5)
+            for phrases in (False, True)
+        }
 
     def _span_parts(self, w: Sequence[float], q: _Question) -> None:
         """What ``spans`` adds up: the weight of each feature it sets exactly, and of the
@@ -1013,16 +1054,19 @@ class _SpanBound:
                 return g
         return 0.0
 
-    def _gain(self, n: str, hi: float | None = None) -> float:
-        """The most feature ``n`` can add, its range's upper end lowered to ``hi``."""
+    def _gain(self, n: str, hi: float | None = None, lo: float | None = None) -> float:
+        """The most feature ``n`` can add, its range's upper end lowered to ``hi`` (its lower
+        end raised to ``lo``)."""
         r = self._ranges.get(n)
         if r is None:
             return 0.0
-        lo, top = r
+        bottom, top = r
         if hi is not None and hi < top:
             top = hi
+        if lo is not None and lo > bottom:
+            bottom = lo
         wn = self._w[_F[n]]
-        return max(wn * lo, wn * top)
+        return max(wn * bottom, wn * top)
 
     def lengths(self, n_max: int) -> float:
         """Max over whole n in [1, n_max] of a*n + b*n*n (the length features' share)."""
@@ -1039,30 +1083,49 @@ class _SpanBound:
             got = self._lengths[top] = max(a * n + b * n * n for n in ns)
         return got
 
-    def __call__(self, q: _Question, cov: float, sw: SentenceWords | None, n_chars: int) -> float:
-        """The bound for a sentence of question ``q`` (of the kind this bound was built for) of
-        ``n_chars`` characters with coverage ``cov``; its words ``sw``, once known, narrow it."""
+    def __call__(
+        self,
+        q: _Question,
+        cov: float,
+        sentence: str,
+        sw: SentenceWords | None,
+        counts: tuple[int, int] | None = None,
+        phrases: bool = True,
+    ) -> float:
+        """The bound for ``sentence`` under question ``q`` (of the kind this bound was built
+        for), with coverage ``cov``, from which phrase spans are read or not; its words ``sw``,
+        once known, narrow it. Before that, ``counts`` (its words that are question terms, its
+        words with a term) narrow it a little. -inf when it can hold no span."""
+        n_chars = len(sentence)
         out = self._gain("near_cov", cov)
         if sw is None:
-            return out + self.lengths(n_chars) + self._blind + self._sentence_blind
+            if counts is None:
+                blind = self._blinds[4, phrases] + self._sentence_blind
+            else:
+                k, n_terms = counts
+                blind = self._blinds[min(4, k), phrases] + self._sentence_counted(k, n_terms)
+            return out + self.lengths(n_chars) + blind
         low = sw.lower
         qterms = q.qterms
         matched = [j for j, x in enumerate(sw.words) if x.term in qterms]
         k = min(4, len(matched))
         out += self._sentence_part(sw, matched)
         caps = sw.cum_caps[-1]
-        f = q.focus_s
+        name = may_hold_name(sw)
         words = set(low)
+        if not (name or phrases or may_hold_typed(sentence, sw, words)):
+            return -math.inf
+        f = q.focus_s
         return (
             out
             + self.lengths(len(low))
             + self._rest(
                 k,
                 digit=sw.cum_digits[-1] > 0,
-                caps=caps > 0,
+                name=name,
                 multi=caps > 1,
+                phrases=phrases,
                 focus=f is not None and any(f in x for x in low),
-                place=not words.isdisjoint(_PLACE_CUES),
                 person=not words.isdisjoint(_PERSON_CUES) or not words.isdisjoint(_PERSON_VERBS),
             )
             # A word before a span is not the last word, one after it not the first.
@@ -1202,15 +1265,28 @@ class _SpanBound:
                 out += wn * (len(matched) / (matched[-1] - matched[0] + 1))
         return out
 
+    def _sentence_counted(self, k: int, n_terms: int) -> float:
+        """``_sentence_part`` at its most for a sentence with ``k`` question-term words and at
+        least ``n_terms`` words: one question-term word makes the density exactly 1."""
+        out = 0.0
+        for col, wn in self._per_sentence:
+            if col == _SENT_WORDS:
+                out += max(wn * (min(n_terms, _SENT_WORDS_CAP) / _SENT_WORDS_CAP), wn)
+            elif k == 1:
+                out += wn
+            else:
+                out += max(0.0, wn)
+        return out
+
     def _rest(
         self,
         k: int,
         *,
         digit: bool,
-        caps: bool,
+        name: bool,
         multi: bool,
+        phrases: bool,
         focus: bool,
-        place: bool,
         person: bool,
     ) -> float:
         """The bound's part besides coverage and length, for a sentence with ``k`` question-term
@@ -1221,20 +1297,10 @@ class _SpanBound:
         out += (on if digit else off)["has_digit"]
         out += (on if focus else off)["focus"]
         out += (on if person else off)["person_cue"]
-        out += (on if caps else off)["phrase_q_name"]
-        out += (on if multi else off)["multiword_name"]
-        if self._caps_type:
-            out += (on if caps else off)["type_match"]
+        out += self._kind_parts[name, phrases, multi]
         # A span at the sentence start has nothing before it; one after it does not start it.
-        left = (
-            on["prev_match"]
-            + (on if place else off)["place_cue"]
-            + left_run
-            + on["left_stop"]
-            + on["left_punct"]
-            + on["left_share"]
-        )
-        start = max(on["starts_sentence"], (on if caps else off)["name_starts_sentence"])
+        left = on["prev_match"] + left_run + on["left_stop"] + on["left_punct"] + on["left_share"]
+        start = max(on["starts_sentence"], (on if name else off)["name_starts_sentence"])
         return out + max(left, start)
 
 
@@ -1307,6 +1373,14 @@ class _Pruner:
                 self.bigram_hi[i] = both / max(1, len(pairs))
             else:
                 self.bigram[i] = self.bigram_hi[i] = 0.0
+        # Per sentence: its words that are question terms and its words with a term, counted
+        # from its terms (which retrieval and the term sets above have just memoised), for the
+        # bound before it is split into words.
+        terms_of, qterms = setup.analyzer.sentence_terms, q.qterms
+        self.counts: dict[int, tuple[int, int]] = {}
+        for i in self.covered:
+            terms = terms_of(setup.strs[i])
+            self.counts[i] = (sum(map(qterms.__contains__, terms)), len(terms))
         self.phrase_ok = self._phrase_sentences()
         # Per scored span: its feature row, its product with the weights, its owner, and the
         # tie-breaking key of the full ranking (shorter first, then sentence and candidate
@@ -1377,14 +1451,23 @@ class _Pruner:
         from its words once it has been split into them."""
         w, head = self.w, self._head(i)
         base = sum(w[j] * head[j] for j in self.head_columns)
-        s = self.setup.sents[i]
-        return base + self.bound(self.setup.q, self.cov[i], self.words.get(i), s.end - s.start)
+        counts = self.counts.get(i)
+        return base + self.bound(
+            self.setup.q,
+            self.cov[i],
+            self.setup.strs[i],
+            self.words.get(i),
+            counts,
+            i in self.phrase_ok,
+        )
 
     def _push(self, i: int) -> None:
         # Stage 1: to be split into words and bounded again; stage 2: to have its candidates
         # found and bounded one by one (stage 3: to be scored).
         stage = 1 if i not in self.words else 2
-        heapq.heappush(self.heap, (-self.sentence_bound(i), i, stage))
+        bound = self.sentence_bound(i)
+        if bound > -math.inf:  # else it holds no span
+            heapq.heappush(self.heap, (-bound, i, stage))
 
     def _expand(self, i: int) -> None:
         setup, w = self.setup, self.w

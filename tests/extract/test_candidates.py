@@ -1,10 +1,19 @@
 import re
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.analyze import Analyzer
-from bot.extract.candidates import _NUMERIC_START, candidates, sentence_words
+from bot.extract.candidates import (
+    _NUMERIC_START,
+    NAME_MIN_CAPS,
+    candidates,
+    may_hold_name,
+    may_hold_typed,
+    sentence_words,
+    word_cache,
+)
 from bot.extract.qtype import DATE, MONEY, NAME, NUMBER, PERCENT
 
 A = Analyzer()
@@ -77,3 +86,38 @@ def test_numeric_starts_are_those_of_the_plain_alternation(text):
     assert [m.start() for m in _NUMERIC_START.finditer(text, 3, 40)] == [
         m.start() for m in plain.finditer(text, 3, 40)
     ]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "typed", "name"),
+    [
+        ("The function returns a value.", False, False),
+        ("It was built in the first century by Romans.", True, True),
+        ("built in the fourth century", True, False),
+        ("In 1990s", True, False),  # a capitalised stop word alone starts no name
+        ("Romans built it", False, True),
+        ("twenty-one men crossed.", True, False),
+        ("the one's left", True, False),  # an apostrophe: the pattern is searched
+        ("ſix men", True, False),  # ſ is s to a case-blind match
+        ("opened in March", True, True),
+        ("costs 40 dollars", True, False),
+        ("someone often done", False, False),
+    ],
+)
+def test_which_kinds_a_sentence_may_hold(sentence, typed, name):
+    sw = word_cache(A).words(sentence, 0)
+    assert may_hold_typed(sentence, sw, set(sw.lower)) is typed
+    assert may_hold_name(sw) is name
+    kinds = {c.kind for c in candidates(sentence, 0, len(sentence), sw.words, phrases=False)}
+    assert bool(kinds - {NAME}) <= typed and (NAME in kinds) <= name
+
+
+def test_a_name_is_at_least_half_capitalised_and_can_be_just_half():
+    text = "Maria van der Berg met the Bank of the West and Anna de la Cruz."
+    sw = word_cache(A).words(text, 0)
+    shares = [
+        (sw.cum_caps[c.last + 1] - sw.cum_caps[c.first]) / (c.last - c.first + 1)
+        for c in candidates(text, 0, len(text), sw.words, phrases=False)
+        if c.kind == NAME
+    ]
+    assert min(shares) == NAME_MIN_CAPS

@@ -8,13 +8,16 @@ from hypothesis import strategies as st
 
 from bot.extract import corpus_idf, document_cache
 from bot.extract.candidates import (
+    NAME_MIN_CAPS,
     _analyse,
     candidates,
+    may_hold_name,
+    may_hold_typed,
     sentence_words,
     word_cache,
     words_summary,
 )
-from bot.extract.qtype import question_type
+from bot.extract.qtype import NAME, PHRASE, question_type
 from bot.extract.rank import score_spans, span_features
 from tests.extract import reference as ref
 from tests.extract.paragraphs import ANALYZER, ParagraphIndex
@@ -142,3 +145,36 @@ def test_ranking_matches_the_reference(text, question):
         assert np.array_equal(g.features, w.features)
         assert g.sent_cov == w.sent_cov
         assert abs(g.score - w.score) <= 1e-9
+
+
+# Fewer words, so that joiners fall between capitals and ordinals before "century" often.
+_KIND_VOCAB = [
+    *"Maria van der Berg Bank of the West It The In first fourth century twenty one".split(),
+    *"one's ſix KELVIN March May 5 1990s men built ’s dozen".split(),
+]
+
+
+@st.composite
+def kind_sentences(draw: st.DrawFn) -> str:
+    words = draw(st.lists(st.sampled_from(_KIND_VOCAB), min_size=1, max_size=10))
+    seps = draw(st.lists(st.sampled_from(_SEPARATORS), min_size=len(words), max_size=len(words)))
+    return "".join(w + s for w, s in zip(words, seps, strict=True)).strip() or "x"
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(sentences(), kind_sentences()), st.sampled_from(["", "x", "7", "$", "A ", "ab,"]))
+def test_what_the_bounds_assume_of_a_sentences_candidates(sentence, prefix):
+    # ``rank_lazily`` drops a sentence whose candidates these say cannot exist, and bounds a
+    # name's share of capitals from below.
+    text = prefix + sentence + " end"
+    start, end = len(prefix), len(prefix) + len(sentence)
+    sw = word_cache(ANALYZER).words(sentence, start)
+    found = candidates(text, start, end, sw.words, phrases=False)
+    if any(c.kind not in (NAME, PHRASE) for c in found):
+        assert may_hold_typed(sentence, sw, set(sw.lower))
+    names = [c for c in found if c.kind == NAME]
+    if names:
+        assert may_hold_name(sw)
+    for c in names:
+        caps = sw.cum_caps[c.last + 1] - sw.cum_caps[c.first]
+        assert caps / (c.last - c.first + 1) >= NAME_MIN_CAPS

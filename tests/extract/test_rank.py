@@ -260,3 +260,21 @@ def test_length_bound_is_the_best_whole_length(seed):
         for n_max in (0, 1, 2, 3, 5, 9, 40):
             best = max(a * n + b * n * n for n in range(1, max(1, n_max) + 1))
             assert abs(bound.lengths(n_max) - best) <= 1e-12
+
+
+def test_term_counts_are_those_of_the_words():
+    # The bound before a sentence is split reads how many of its words are question terms
+    # (and how many have a term) from its terms; splitting must find the same.
+    checked = 0
+    for q in QUESTIONS[::2]:
+        _, lazy = _rankings(INDEX, q)
+        pruner = lazy.spans
+        if not isinstance(pruner, rank_module._Pruner):
+            continue
+        qterms = pruner.setup.q.qterms
+        for i in pruner.covered:
+            sw = pruner._words(i)
+            matched = sum(1 for x in sw.words if x.term in qterms)
+            assert pruner.counts[i] == (matched, sw.cum_terms[-1])
+            checked += 1
+    assert checked > 100
