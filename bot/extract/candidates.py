@@ -101,6 +101,11 @@ _TYPED_HINT = re.compile(
     rf"\d|(?-i:century|{'|'.join(_MONTH_NAMES)})|" + "|".join(_NUMBER_WORDS),
     re.IGNORECASE,
 )
+_DIGIT = re.compile(r"\d")
+# ``_TYPED_HINT`` without its digits, for lower-cased ASCII text (where case is one to one).
+_TYPED_WORD = re.compile(
+    "century|" + "|".join(m.lower() for m in _MONTH_NAMES) + "|" + "|".join(_NUMBER_WORDS)
+)
 _TYPED_WORDS = frozenset(["century", *(m.lower() for m in _MONTH_NAMES), *_NUMBER_WORDS])
 _CLAUSE_MARK = re.compile(r"[,;:()]")
 _UNIT_WORD = re.compile(r"[-\s]([a-z][a-z]+)\b")
@@ -258,6 +263,23 @@ class WordCache:
 
         self.words = sentence_words
         self.terms = sentence_terms
+        # The terms of the words a typed match without a digit starts with (``may_hold_typed``
+        # reads a sentence's term set for them); None when the analyzer drops one as a stop word.
+        typed_terms = {analyzer.term(w) for w in _TYPED_WORDS}
+        self._typed_terms = None if None in typed_terms else frozenset(typed_terms)
+
+    def may_hold_typed(self, sentence: str) -> bool:
+        """False when no typed pattern can match inside ``sentence``. Without a digit, a typed
+        match begins with a word of ``_TYPED_WORDS`` in any case: in ASCII text without an
+        apostrophe that is a whole word, whose term the sentence's (memoised) term set holds;
+        other ASCII text is searched lower-cased, the rest with the case-blind pattern."""
+        if _DIGIT.search(sentence) is not None:
+            return True
+        if not sentence.isascii():
+            return _TYPED_HINT.search(sentence) is not None
+        if self._typed_terms is None or "'" in sentence or "`" in sentence:
+            return _TYPED_WORD.search(sentence.lower()) is not None
+        return not self.terms(sentence).isdisjoint(self._typed_terms)
 
     def candidates(
         self,
@@ -366,23 +388,19 @@ def _typed_matches(text: str, start: int, end: int) -> Iterator[tuple[str, re.Ma
         yield NUMBER, m
 
 
-def may_hold_name(sw: SentenceWords) -> bool:
-    """False when the sentence of words ``sw`` holds no name candidate: one starts at a
-    capitalised word that is not a stop word."""
-    caps = sw.cum_caps[-1]
-    return caps > 1 or (caps == 1 and not (sw.words[0].cap and sw.lower[0] in STOPWORDS))
-
-
-def may_hold_typed(sentence: str, sw: SentenceWords, lowered: set[str]) -> bool:
-    """False when no typed pattern can match inside ``sentence`` (words ``sw``, lower-cased
-    ``lowered``). In ASCII text without an apostrophe a typed match without a digit begins and
-    ends on word boundaries, so it is one of ``_TYPED_WORDS`` followed by more; elsewhere the
-    hint pattern is searched."""
-    if sw.cum_digits[-1]:
+def may_hold_name(sentence: str, sw: SentenceWords | None = None) -> bool:
+    """False when ``sentence`` (its words ``sw``, when known) holds no name candidate: one
+    starts at a capitalised word that is not a stop word."""
+    if sw is not None:
+        caps = sw.cum_caps[-1]
+        return caps > 1 or (caps == 1 and not (sw.words[0].cap and sw.lower[0] in STOPWORDS))
+    # No upper-case letter after the first character: only a first word can be capitalised.
+    if not sentence[1:].islower():
         return True
-    if sentence.isascii() and "'" not in sentence and "`" not in sentence:
-        return not lowered.isdisjoint(_TYPED_WORDS)
-    return _TYPED_HINT.search(sentence) is not None
+    first = WORD_PATTERN.match(sentence)
+    return (
+        first is not None and first.group()[0].isupper() and first.group().lower() not in STOPWORDS
+    )
 
 
 def _typed(text: str, start: int, end: int, ws: Sequence[Word]) -> list[Candidate]:

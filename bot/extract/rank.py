@@ -15,7 +15,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from itertools import chain, pairwise
+from itertools import chain, pairwise, product
 from pathlib import Path
 from typing import NamedTuple
 
@@ -29,7 +29,6 @@ from bot.extract.candidates import (
     SentenceWords,
     Word,
     may_hold_name,
-    may_hold_typed,
     word_cache,
     words_summary,
 )
@@ -301,6 +300,8 @@ _SENTENCE_FEATURES = frozenset(
 # Values of the whole sentence, the same for each of its spans: its word count and how densely
 # the question terms sit in it.
 _PER_SENTENCE = ("sent_words", "match_density")
+# The kinds of span a sentence may hold: (a name, phrases, a typed span).
+Kinds = tuple[bool, bool, bool]
 _VERBISH = ("ed", "ing", "ly")
 
 _COMPATIBLE: dict[str, dict[str, float]] = {
@@ -979,35 +980,33 @@ class _SpanBound:
         self._len = (lw[0] + (0.0 if q.typed else lw[2]), lw[1] / 10.0)
         self._lengths: dict[int, float] = {}
         self._span_parts(w, q)
-        # Per (a name can start in it, phrases are read from it, a name there can have two
-        # capitalised words): the most a span's kind adds, with its share of capitals. A name's
-        # words are at least half capitalised (``NAME_MIN_CAPS``); a typed span can be anywhere.
+        # Per kinds of span a sentence may hold (a name, phrases, a typed span) and whether a
+        # name there may have two capitalised words: the most a span's kind adds, with its
+        # share of capitals (-inf: no span). A name's words are at least half capitalised
+        # (``NAME_MIN_CAPS``).
         caps_any = self._on["cap_share"]
-        name_caps = self._gain("cap_share", lo=NAME_MIN_CAPS)
-        typed = max(self._kind(q, kind) for kind in _TYPED_KINDS) + caps_any
-        self._kind_parts: dict[tuple[bool, bool, bool], float] = {}
-        for name in (False, True):
-            for phrases in (False, True):
-                for multi in (False, True):
-                    best = typed
-                    if phrases:
-                        best = max(best, self._kind(q, PHRASE) + caps_any)
-                    if name:
-                        multiword = (self._on if multi else self._off)["multiword_name"]
-                        best = max(best, self._kind(q, NAME) + name_caps + multiword)
-                    self._kind_parts[name, phrases, multi] = best
+        typed_part = max(self._kind(q, kind) for kind in _TYPED_KINDS) + caps_any
+        phrase_part = self._kind(q, PHRASE) + caps_any
+        name_part = self._kind(q, NAME) + self._gain("cap_share", lo=NAME_MIN_CAPS)
+        self._kind_parts: dict[tuple[bool, bool, bool, bool], float] = {}
+        for name, phrases, typed, multi in product((False, True), repeat=4):
+            best = typed_part if typed else -math.inf
+            if phrases:
+                best = max(best, phrase_part)
+            if name:
+                best = max(best, name_part + (self._on if multi else self._off)["multiword_name"])
+            self._kind_parts[name, phrases, typed, multi] = best
         # Before a sentence is split into words, any of them may be there; only how many of
-        # its words are question terms is known (``k``, at most 4 count).
+        # its words are question terms is known (``k``, at most 4 count), and which kinds of
+        # span it may hold.
         any_word = max(self._right_words.values(), default=0.0) + max(
             self._left_words.values(), default=0.0
         )
         self._blinds = {
-            (k, phrases): self._rest(
-                k, digit=True, name=True, multi=True, phrases=phrases, focus=True, person=True
-            )
+            (k, kinds): self._rest(k, kinds, digit=True, multi=True, focus=True, person=True)
             + any_word
             for k in range(5)
-            for phrases in (False, True)
+            for kinds in product((False, True), repeat=3)
         }
 
     def _span_parts(self, w: Sequence[float], q: _Question) -> None:
@@ -1090,20 +1089,20 @@ class _SpanBound:
         sentence: str,
         sw: SentenceWords | None,
         counts: tuple[int, int] | None = None,
-        phrases: bool = True,
+        kinds: Kinds = (True, True, True),
     ) -> float:
         """The bound for ``sentence`` under question ``q`` (of the kind this bound was built
-        for), with coverage ``cov``, from which phrase spans are read or not; its words ``sw``,
+        for), with coverage ``cov``, that may hold the ``kinds`` of span; its words ``sw``,
         once known, narrow it. Before that, ``counts`` (its words that are question terms, its
         words with a term) narrow it a little. -inf when it can hold no span."""
         n_chars = len(sentence)
         out = self._gain("near_cov", cov)
         if sw is None:
             if counts is None:
-                blind = self._blinds[4, phrases] + self._sentence_blind
+                blind = self._blinds[4, kinds] + self._sentence_blind
             else:
                 k, n_terms = counts
-                blind = self._blinds[min(4, k), phrases] + self._sentence_counted(k, n_terms)
+                blind = self._blinds[min(4, k), kinds] + self._sentence_counted(k, n_terms)
             return out + self.lengths(n_chars) + blind
         low = sw.lower
         qterms = q.qterms
@@ -1111,20 +1110,17 @@ class _SpanBound:
         k = min(4, len(matched))
         out += self._sentence_part(sw, matched)
         caps = sw.cum_caps[-1]
-        name = may_hold_name(sw)
-        words = set(low)
-        if not (name or phrases or may_hold_typed(sentence, sw, words)):
-            return -math.inf
+        kinds = (kinds[0] and may_hold_name(sentence, sw), kinds[1], kinds[2])
         f = q.focus_s
+        words = set(low)
         return (
             out
             + self.lengths(len(low))
             + self._rest(
                 k,
+                kinds,
                 digit=sw.cum_digits[-1] > 0,
-                name=name,
                 multi=caps > 1,
-                phrases=phrases,
                 focus=f is not None and any(f in x for x in low),
                 person=not words.isdisjoint(_PERSON_CUES) or not words.isdisjoint(_PERSON_VERBS),
             )
@@ -1265,6 +1261,14 @@ class _SpanBound:
                 out += wn * (len(matched) / (matched[-1] - matched[0] + 1))
         return out
 
+    def typed_matters(self, name: bool, phrases: bool) -> bool:
+        """Whether a sentence that may hold a name (or not) and phrases (or not) has a lower
+        bound when it cannot hold a typed span."""
+        return (
+            self._kind_parts[name, phrases, False, False]
+            < self._kind_parts[name, phrases, True, False]
+        )
+
     def _sentence_counted(self, k: int, n_terms: int) -> float:
         """``_sentence_part`` at its most for a sentence with ``k`` question-term words and at
         least ``n_terms`` words: one question-term word makes the density exactly 1."""
@@ -1281,23 +1285,24 @@ class _SpanBound:
     def _rest(
         self,
         k: int,
+        kinds: Kinds,
         *,
         digit: bool,
-        name: bool,
         multi: bool,
-        phrases: bool,
         focus: bool,
         person: bool,
     ) -> float:
         """The bound's part besides coverage and length, for a sentence with ``k`` question-term
-        words (at most 4 count) and the given kinds of words."""
+        words (at most 4 count) that may hold the ``kinds`` of span and the given kinds of
+        words."""
         on, off = self._on, self._off
         left_run, right_run = self._runs[k]
         out = self._const + right_run
         out += (on if digit else off)["has_digit"]
         out += (on if focus else off)["focus"]
         out += (on if person else off)["person_cue"]
-        out += self._kind_parts[name, phrases, multi]
+        name = kinds[0]
+        out += self._kind_parts[(*kinds, multi)]
         # A span at the sentence start has nothing before it; one after it does not start it.
         left = on["prev_match"] + left_run + on["left_stop"] + on["left_punct"] + on["left_share"]
         start = max(on["starts_sentence"], (on if name else off)["name_starts_sentence"])
@@ -1373,15 +1378,22 @@ class _Pruner:
                 self.bigram_hi[i] = both / max(1, len(pairs))
             else:
                 self.bigram[i] = self.bigram_hi[i] = 0.0
-        # Per sentence: its words that are question terms and its words with a term, counted
-        # from its terms (which retrieval and the term sets above have just memoised), for the
-        # bound before it is split into words.
-        terms_of, qterms = setup.analyzer.sentence_terms, q.qterms
-        self.counts: dict[int, tuple[int, int]] = {}
-        for i in self.covered:
-            terms = terms_of(setup.strs[i])
-            self.counts[i] = (sum(map(qterms.__contains__, terms)), len(terms))
         self.phrase_ok = self._phrase_sentences()
+        # For the bound before a sentence is split into words: how many of its words are
+        # question terms and how many have a term, counted from its terms (which retrieval and
+        # the term sets above have just memoised), and the kinds of span it may hold, from its
+        # text (whether it may hold a typed span is looked for only where that could matter).
+        terms_of, qterms = setup.analyzer.sentence_terms, q.qterms
+        typed_matters, may_hold_typed = self.bound.typed_matters, setup.cache.may_hold_typed
+        self.counts: dict[int, tuple[int, int]] = {}
+        self.kinds: dict[int, Kinds] = {}
+        for i in self.covered:
+            sentence = setup.strs[i]
+            terms = terms_of(sentence)
+            self.counts[i] = (sum(map(qterms.__contains__, terms)), len(terms))
+            name, phrases = may_hold_name(sentence), i in self.phrase_ok
+            typed = not typed_matters(name, phrases) or may_hold_typed(sentence)
+            self.kinds[i] = (name, phrases, typed)
         # Per scored span: its feature row, its product with the weights, its owner, and the
         # tie-breaking key of the full ranking (shorter first, then sentence and candidate
         # order, which is the order score_spans builds its rows in).
@@ -1451,14 +1463,13 @@ class _Pruner:
         from its words once it has been split into them."""
         w, head = self.w, self._head(i)
         base = sum(w[j] * head[j] for j in self.head_columns)
-        counts = self.counts.get(i)
         return base + self.bound(
             self.setup.q,
             self.cov[i],
             self.setup.strs[i],
             self.words.get(i),
-            counts,
-            i in self.phrase_ok,
+            self.counts[i],
+            self.kinds[i],
         )
 
     def _push(self, i: int) -> None:

@@ -10,7 +10,6 @@ from bot.extract.candidates import (
     NAME_MIN_CAPS,
     candidates,
     may_hold_name,
-    may_hold_typed,
     sentence_words,
     word_cache,
 )
@@ -106,8 +105,9 @@ def test_numeric_starts_are_those_of_the_plain_alternation(text):
 )
 def test_which_kinds_a_sentence_may_hold(sentence, typed, name):
     sw = word_cache(A).words(sentence, 0)
-    assert may_hold_typed(sentence, sw, set(sw.lower)) is typed
-    assert may_hold_name(sw) is name
+    assert word_cache(A).may_hold_typed(sentence) is typed
+    assert may_hold_name(sentence, sw) is name
+    assert may_hold_name(sentence) >= name
     kinds = {c.kind for c in candidates(sentence, 0, len(sentence), sw.words, phrases=False)}
     assert bool(kinds - {NAME}) <= typed and (NAME in kinds) <= name
 
