@@ -8,16 +8,22 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Heading:
-    """A section heading: ``text`` is ``document.text[start:end]`` stripped of markup."""
+class Heading(NamedTuple):
+    """A section heading: ``text`` is ``document.text[start:end]`` stripped of markup. A
+    named tuple, built in C: a cited document's headings (hundreds in a long manual) are
+    rebuilt from the index for every answer."""
 
     start: int
     end: int
     level: int
     text: str
+
+
+_start = attrgetter("start")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +57,7 @@ class Document:
         """The nearest heading that starts at or before ``offset``."""
         if not self.headings:
             return None
-        i = bisect_right([h.start for h in self.headings], offset) - 1
+        i = bisect_right(self.headings, offset, key=_start) - 1
         return self.headings[i] if i >= 0 else None
 
 

@@ -268,7 +268,7 @@ class Index:
         source = self._sources[d]
         mlo, mhi = int(self._docmeta_off[d]), int(self._docmeta_off[d + 1])
         meta = json.loads(bytes(self._docmeta[mlo:mhi]).decode("utf-8"))
-        headings = tuple(Heading(s, e, lvl, t) for s, e, lvl, t in meta["headings"])
+        headings = tuple(map(Heading._make, meta["headings"]))
         llo, lhi = int(self._doc_lines[d]), int(self._doc_lines[d + 1])
         # Line starts were stored at build time: rescanning a long text costs milliseconds.
         lines = tuple(self._lines[llo:lhi].tolist())
