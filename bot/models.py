@@ -7,6 +7,7 @@ All character offsets refer to ``Document.text``, the document's extracted text.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import NamedTuple
@@ -32,8 +33,10 @@ class Document:
     title: str
     text: str
     headings: tuple[Heading, ...] = ()
-    # Offsets where each line starts; derived from ``text`` once so lookups are a bisect.
-    line_starts: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    # Offsets where each line starts, ascending; derived from ``text`` once so lookups are a
+    # bisect. A document loaded from the index gets a read-only array: a long manual has tens
+    # of thousands of lines, and making them a tuple of ints cost milliseconds a citation.
+    line_starts: Sequence[int] = field(default=(), repr=False, compare=False)
 
     @classmethod
     def create(
@@ -50,8 +53,7 @@ class Document:
 
     def line_of(self, offset: int) -> int:
         """1-based line number of the character at ``offset``."""
-        starts = self.line_starts or (0,)
-        return bisect_right(starts, offset)
+        return bisect_right(self.line_starts, offset) if len(self.line_starts) else 1
 
     def section_at(self, offset: int) -> Heading | None:
         """The nearest heading that starts at or before ``offset``."""
