@@ -304,7 +304,9 @@ class WordCache:
             if got is not None:
                 self._candidates.move_to_end(key)
                 return got
-        got = tuple(candidates(text, start, end, ws, phrases=phrases))
+        # The typed patterns' scan is most of the work, and most sentences hold no typed span.
+        typed = self.may_hold_typed(sentence)
+        got = tuple(candidates(text, start, end, ws, phrases=phrases, typed=typed))
         with self._lock:
             self._candidates[key] = got
             if len(self._candidates) > self._size:
@@ -501,11 +503,19 @@ def _phrases(text: str, ws: Sequence[Word]) -> list[Candidate]:
 
 
 def candidates(
-    text: str, start: int, end: int, ws: Sequence[Word], *, phrases: bool = True
+    text: str,
+    start: int,
+    end: int,
+    ws: Sequence[Word],
+    *,
+    phrases: bool = True,
+    typed: bool = True,
 ) -> list[Candidate]:
     """All candidates in the sentence ``text[start:end]`` (``ws`` are its words); one span may
-    appear under several kinds, the ranker decides which reading fits the question."""
-    out = _typed(text, start, end, ws) + _names(text, ws)
+    appear under several kinds, the ranker decides which reading fits the question.
+    ``typed=False`` skips the typed patterns, for a caller that knows none can match
+    (``WordCache.may_hold_typed``)."""
+    out = (_typed(text, start, end, ws) if typed else []) + _names(text, ws)
     if phrases:
         out += _phrases(text, ws)
     seen: set[tuple[int, int, str]] = set()
