@@ -35,7 +35,7 @@ class Document:
     headings: tuple[Heading, ...] = ()
     # Offsets where each line starts, ascending; derived from ``text`` once so lookups are a
     # bisect. A document loaded from the index gets a read-only array: a long manual has tens
-    # of thousands of lines, and making them a tuple of ints cost milliseconds a citation.
+    # of thousands of lines, and making them a tuple of ints cost about a millisecond.
     line_starts: Sequence[int] = field(default=(), repr=False, compare=False)
 
     @classmethod

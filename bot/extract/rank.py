@@ -923,7 +923,6 @@ class _SpanBound:
         "_right_ranked",
         "_right_words",
         "_runs",
-        "_sentence_blind",
         "_span_const",
         "_w",
         "_x",
@@ -955,7 +954,6 @@ class _SpanBound:
         # the constant part (their weights are negative: bounded by 0 they would loosen every
         # bound).
         self._per_sentence = [(_F[n], w[_F[n]]) for n in _PER_SENTENCE if n in ranges]
-        self._sentence_blind = sum(self._gain(n) for n in _PER_SENTENCE)
         # One word sits before a span and one after it: of the word-class features only the
         # classes of that word can be 1 at once, so the most they add is that of the best word,
         # not the sum over the classes (which loosened bounds enough to double the sentences
@@ -1088,22 +1086,22 @@ class _SpanBound:
         cov: float,
         sentence: str,
         sw: SentenceWords | None,
-        counts: tuple[int, int] | None = None,
-        kinds: Kinds = (True, True, True),
+        counts: tuple[int, int],
+        kinds: Kinds,
     ) -> float:
         """The bound for ``sentence`` under question ``q`` (of the kind this bound was built
         for), with coverage ``cov``, that may hold the ``kinds`` of span; its words ``sw``,
         once known, narrow it. Before that, ``counts`` (its words that are question terms, its
         words with a term) narrow it a little. -inf when it can hold no span."""
-        n_chars = len(sentence)
         out = self._gain("near_cov", cov)
         if sw is None:
-            if counts is None:
-                blind = self._blinds[4, kinds] + self._sentence_blind
-            else:
-                k, n_terms = counts
-                blind = self._blinds[min(4, k), kinds] + self._sentence_counted(k, n_terms)
-            return out + self.lengths(n_chars) + blind
+            k, n_terms = counts
+            return (
+                out
+                + self.lengths(len(sentence))
+                + self._blinds[min(4, k), kinds]
+                + self._sentence_counted(k, n_terms)
+            )
         low = sw.lower
         qterms = q.qterms
         matched = [j for j, x in enumerate(sw.words) if x.term in qterms]
