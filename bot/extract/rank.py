@@ -1344,11 +1344,11 @@ class _Pruner:
     """Branch and bound over sentences, then spans: a sentence's bound is its head score plus
     ``_SpanBound``; the heap is worked in falling bound, and the next span of the ranking is
     final once no entry's bound comes within ``_PRUNE_MARGIN`` of it. A sentence is first
-    bounded from its term set alone, split into words when that bound is reached, bounded
-    again, and when that bound is reached its candidates are found and each is bounded on its
-    own (``_SpanBound.spans``); a span's row is computed only when its own bound is reached.
-    Most sentences that get that far hold no span that could win, and rows are the costly
-    part."""
+    bounded from its terms and the kinds of span its text can hold (none: it is dropped),
+    split into words when that bound is reached, bounded again, and when that bound is
+    reached its candidates are found and each is bounded on its own (``_SpanBound.spans``); a
+    span's row is computed only when its own bound is reached. Most sentences that get that
+    far hold no span that could win, and rows are the costly part."""
 
     def __init__(self, setup: _Setup, w_vec: np.ndarray) -> None:
         self.setup = setup
