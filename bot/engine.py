@@ -28,25 +28,22 @@ from bot.retrieve import Rerank, retrieve
 MAX_QUESTION_CHARS = 1000
 
 
-# Young-generation threshold of the cyclic GC in a process that answers (see ``tune_gc``).
-ANSWER_GC_THRESHOLD = 50_000
-
-
 def tune_gc() -> None:
-    """Run CPython's cyclic garbage collector rarely: for processes that mostly answer.
+    """Turn CPython's cyclic garbage collector off: for processes that only answer.
 
-    Answering leaves no reference cycles; what outlives a question are entries of the bounded
-    extraction caches, some fifteen GC-tracked objects per sentence analysed. While those caches
-    fill (the first few hundred questions), the default thresholds (700, 10, 10) ran a young
-    collection about once per answer and a full one, over ~200k cached objects, every ~140
-    answers for 100-250 ms: 2 ms of the mean answer at 200k chunks and most of its p99.
-    Freezing moves what the process loaded (modules, the index's tables) out of all later
-    collections; the higher threshold makes collections rare. Process-wide, so the processes
-    that answer call it (the bot's answer workers), never ``Engine`` itself.
-    """
+    Answering leaves no reference cycles (``tests/test_engine.py`` checks it), so the cyclic
+    collector finds nothing there; what outlives a question are entries of the bounded
+    extraction caches, some fifteen GC-tracked objects per sentence analysed, and collecting
+    them for nothing cost real pauses: with the default thresholds (700, 10, 10) a full
+    collection over ~200k cached objects every ~140 answers (100-250 ms); with a young
+    threshold of 50,000, 6-8 young collections per 1,000 answers at 200k chunks, 22-207 ms each
+    (bench/README.md, *Answer latency*). Freezing moves what the process loaded (modules, the
+    index's tables) out of any later collection. A process that drops an index generation
+    collects once after that (``bot.chat.answering``), should any of it sit in a cycle.
+    Process-wide, so the processes that only answer call it (the bot's answer workers), never
+    ``Engine`` itself."""
     gc.freeze()
-    _, mid, old = gc.get_threshold()
-    gc.set_threshold(ANSWER_GC_THRESHOLD, mid, old)
+    gc.disable()
 
 
 class QuestionError(ValueError):

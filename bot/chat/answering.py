@@ -12,6 +12,7 @@ follows a re-index at its next question.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -35,7 +36,11 @@ def _ask_in_worker(question: str, top_k: int, generation: str) -> Answer:
     engine = _worker_engine
     if engine is None:
         raise RuntimeError("answer worker started without an engine")
-    engine.follow(generation)
+    if engine.generation != generation:
+        engine.follow(generation)
+        # The collector is off in workers (``tune_gc``): the generation just dropped is freed
+        # by reference counting, and by this if any of it sits in a cycle.
+        gc.collect()
     return engine.ask(question, top_k)
 
 
