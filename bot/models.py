@@ -14,9 +14,9 @@ from typing import NamedTuple
 
 
 class Heading(NamedTuple):
-    """A section heading: ``text`` is ``document.text[start:end]`` stripped of markup. A
-    named tuple, built in C: a cited document's headings (hundreds in a long manual) are
-    rebuilt from the index for every answer."""
+    """A section heading: ``text`` is ``document.text[start:end]`` stripped of markup. A named
+    tuple: a cited document's headings (up to ~1,500 in a long manual) are rebuilt from the
+    index for every answer."""
 
     start: int
     end: int

@@ -45,7 +45,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -76,9 +75,6 @@ _ARRAYS = (
     "post_weight",
 )
 DOCUMENT_CACHE = 64
-# ``Heading._make`` without its Python frame: a long manual's thousands of headings are built
-# for every answer that cites it (each stored entry has Heading's four fields).
-_new_heading = partial(tuple.__new__, Heading)
 # How docmeta.bin's JSON object of a document begins (``Index.title``).
 _TITLE_FIRST = '{"title":"'
 
@@ -272,7 +268,7 @@ class Index:
         source = self._sources[d]
         mlo, mhi = int(self._docmeta_off[d]), int(self._docmeta_off[d + 1])
         meta = json.loads(bytes(self._docmeta[mlo:mhi]).decode("utf-8"))
-        headings = tuple(map(_new_heading, meta["headings"]))
+        headings = tuple(map(Heading._make, meta["headings"]))
         llo, lhi = int(self._doc_lines[d]), int(self._doc_lines[d + 1])
         # Line starts were stored at build time: rescanning a long text costs milliseconds. A
         # copy, so that the document does not hold this generation's mapped file open.
