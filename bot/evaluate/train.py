@@ -360,7 +360,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--fold replaces --confidence-in and --confidence-out")
 
     from bot.extract.confidence import CONFIDENCE_FEATURES, confidence_weights
-    from bot.extract.rank import FEATURES, load_weights
+    from bot.extract.features import FEATURES
+    from bot.extract.rank import load_weights
 
     articles = load_squad(args.file)
     train = parse_ranges(args.articles, len(articles))

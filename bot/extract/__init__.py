@@ -16,8 +16,9 @@ from typing import Protocol
 from bot.analyze import Analyzer, words
 from bot.extract.candidates import word_cache
 from bot.extract.confidence import chunk_sentences, confidence, confidence_features, topic_match
+from bot.extract.features import FEATURES
 from bot.extract.qtype import question_type
-from bot.extract.rank import FEATURES, rank_lazily
+from bot.extract.rank import rank_lazily
 from bot.index.bm25 import idf, memo_idf
 from bot.models import Chunk, Document, Extraction, Hit, IndexStats
 

@@ -23,27 +23,31 @@ from bot.extract.candidates import (
     _names,
     _phrases,
 )
-from bot.extract.qtype import DATE, MONEY, NAME, NUMBER, PERCENT, PERSON, PHRASE, PLACE, QType
-from bot.extract.rank import (
-    _CONTEXT_CHARS,
-    _COPULA,
-    _F,
-    _PERSON_CUES,
-    _PERSON_VERBS,
-    _PLACE_CUES,
+from bot.extract.features import (
+    COPULA,
     FEATURES,
     LEFT_WORDS,
-    PHRASE_SENTENCES,
+    PERSON_CUES,
+    PERSON_VERBS,
+    PLACE_CUES,
     RIGHT_WORDS,
     VERB_WORDS,
     WINDOW,
+    _kind_fit,
+    bigrams,
+    term_weights,
+)
+from bot.extract.features import (
+    FEATURE_INDEX as _F,
+)
+from bot.extract.qtype import DATE, MONEY, NAME, NUMBER, PERCENT, PERSON, PHRASE, PLACE, QType
+from bot.extract.rank import (
+    _CONTEXT_CHARS,
+    PHRASE_SENTENCES,
     Ranking,
     Scored,
     Sentence,
-    _bigrams,
-    _kind_fit,
     load_weights,
-    term_weights,
 )
 from bot.models import Document, Hit
 from bot.sentences import split_sentences
@@ -214,11 +218,11 @@ def span_features(
             f[_F["focus"]] = 1.0
     caps = sum(1 for w in ws[c.first : c.last + 1] if w.cap)
     f[_F["cap_share"]] = caps / n_words
-    if prev_w is not None and prev_w.text.lower() in _PLACE_CUES:
+    if prev_w is not None and prev_w.text.lower() in PLACE_CUES:
         f[_F["place_cue"]] = 1.0 if qtype.kind == PLACE else 0.0
     if qtype.kind == PERSON and (
-        (prev_w is not None and prev_w.text.lower() in _PERSON_CUES)
-        or (next_w is not None and next_w.text.lower() in _PERSON_VERBS)
+        (prev_w is not None and prev_w.text.lower() in PERSON_CUES)
+        or (next_w is not None and next_w.text.lower() in PERSON_VERBS)
     ):
         f[_F["person_cue"]] = 1.0
     if not typed_q:
@@ -248,7 +252,7 @@ def span_features(
         and prev_w.cap
         and c.first > 1
         and NAME_GAP.match(before)
-        and prev_w.text.lower() not in _PERSON_CUES  # cutting off a title is not cutting a name
+        and prev_w.text.lower() not in PERSON_CUES  # cutting off a title is not cutting a name
     ) or (next_w is not None and next_w.cap and NAME_GAP.match(after)):
         f[_F["cuts_name"]] = 1.0
     f[_F["left_share"]] = n_left / n_matched if n_matched else 0.0
@@ -272,7 +276,7 @@ def span_features(
     if matched:
         f[_F["match_density"]] = len(matched) / (max(matched) - min(matched) + 1)
     f[_F["sent_words"]] = min(len(ws), 60) / 60
-    if prev_w is not None and prev_w.text.lower() in _COPULA:
+    if prev_w is not None and prev_w.text.lower() in COPULA:
         f[_F["prev_copula"]] = 1.0
     if c.unit:
         f[_F["has_unit"]] = 1.0
@@ -304,7 +308,7 @@ def score_spans(
     qterms = set(q_list)
     if not qterms or not hits:
         return Ranking([], {}, frozenset())
-    q_bigrams = _bigrams(q_list)
+    q_bigrams = bigrams(q_list)
     focus_term = qtype.focus
     sents = gather_sentences(hits, document, max_chunks)
     top_score = max(h.score for h in hits) or 1.0
@@ -319,7 +323,7 @@ def score_spans(
         here = qterms & term_sets[i]
         cov = sum(weights[t] for t in here) / total
         terms_in_order = [w.term for w in words_of[i] if w.term is not None]
-        bigram = len(q_bigrams & _bigrams(terms_in_order)) / max(1, len(q_bigrams))
+        bigram = len(q_bigrams & bigrams(terms_in_order)) / max(1, len(q_bigrams))
         ctx = 0.0
         prev = sents[i - 1] if i > 0 else None
         # A pronoun subject ("It cost ...") leaves the topic words in the sentence before.

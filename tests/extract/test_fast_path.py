@@ -16,8 +16,9 @@ from bot.extract.candidates import (
     word_cache,
     words_summary,
 )
+from bot.extract.features import span_features
 from bot.extract.qtype import NAME, PHRASE, question_type
-from bot.extract.rank import score_spans, span_features
+from bot.extract.rank import score_spans
 from tests.extract import reference as ref
 from tests.extract.paragraphs import ANALYZER, ParagraphIndex
 

@@ -16,9 +16,12 @@ from hypothesis import strategies as st
 
 import bot.extract as extract_module
 from bot.extract import MAX_CHUNKS, best_span, corpus_idf, document_cache
+from bot.extract import bound as bound_module
+from bot.extract import features as features_module
 from bot.extract import rank as rank_module
+from bot.extract.features import FEATURES
 from bot.extract.qtype import question_type
-from bot.extract.rank import FEATURES, load_weights, rank_lazily, score_spans
+from bot.extract.rank import load_weights, rank_lazily, score_spans
 from tests.extract.paragraphs import ANALYZER, ParagraphIndex
 from tests.extract.test_fast_path import documents, questions
 
@@ -90,8 +93,8 @@ def _best_span_differences(index, qs) -> list[str]:
 
 
 def test_every_feature_has_a_range_or_is_sentence_level():
-    covered = rank_module._HEAD_FEATURES | set(rank_module._SPAN_RANGES)
-    assert set(FEATURES) <= covered | rank_module._LENGTH_FEATURES
+    covered = bound_module.HEAD_FEATURES | set(bound_module.SPAN_RANGES)
+    assert set(FEATURES) <= covered | bound_module._LENGTH_FEATURES
 
 
 def test_best_span_and_runner_up_match_the_full_ranking():
@@ -171,10 +174,10 @@ def test_a_bound_too_small_is_caught(monkeypatch):
     # first in the bounds themselves; shaved further, in the answers.
     slack = min(gap for gap, _, _ in _bound_gaps(INDEX, QUESTIONS))
     assert slack >= 0
-    exact = rank_module._SpanBound.__call__
-    monkeypatch.setattr(rank_module._SpanBound, "__call__", lambda *a: exact(*a) - slack - 0.1)
+    exact = bound_module._SpanBound.__call__
+    monkeypatch.setattr(bound_module._SpanBound, "__call__", lambda *a: exact(*a) - slack - 0.1)
     assert _bound_violations(INDEX, QUESTIONS)
-    monkeypatch.setattr(rank_module._SpanBound, "__call__", lambda *a: exact(*a) - slack - 3.0)
+    monkeypatch.setattr(bound_module._SpanBound, "__call__", lambda *a: exact(*a) - slack - 3.0)
     assert _prefix_differences(INDEX, QUESTIONS, n=2)
     assert _best_span_differences(INDEX, QUESTIONS)
 
@@ -194,11 +197,11 @@ def _span_gaps(index, qs, weights=None) -> list[tuple[float, str, int, int]]:
             cands = setup.candidates(i, sw, i in pruner.phrase_ok)
             head = pruner._head(i)
             text = setup.texts[setup.sents[i].source]
-            sf = rank_module.SentenceFeatures(setup.q, text, sw, head)
+            sf = features_module.SentenceFeatures(setup.q, text, sw, head)
             base = sum(w[j] * head[j] for j in pruner.head_columns)
             bounds = pruner.bound.spans(setup.q, pruner.cov[i], text, sw, cands)
             for k, c in enumerate(cands):
-                row = rank_module.span_row(setup.q, sf, c)
+                row = features_module.span_row(setup.q, sf, c)
                 if row is not None:
                     gaps.append((base + bounds[k] - float(np.array(row) @ w), q, i, k))
     return gaps
@@ -216,21 +219,21 @@ def test_every_span_bound_holds(seed):
 
 def test_a_span_bound_too_small_is_caught(monkeypatch):
     slack = min(g for g, *_ in _span_gaps(INDEX, QUESTIONS))
-    exact = rank_module._SpanBound.spans
+    exact = bound_module._SpanBound.spans
     monkeypatch.setattr(
-        rank_module._SpanBound, "spans", lambda *a: [v - slack - 0.1 for v in exact(*a)]
+        bound_module._SpanBound, "spans", lambda *a: [v - slack - 0.1 for v in exact(*a)]
     )
     assert min(g for g, *_ in _span_gaps(INDEX, QUESTIONS)) < 0
     monkeypatch.setattr(
-        rank_module._SpanBound, "spans", lambda *a: [v - slack - 3.0 for v in exact(*a)]
+        bound_module._SpanBound, "spans", lambda *a: [v - slack - 3.0 for v in exact(*a)]
     )
     assert _prefix_differences(INDEX, QUESTIONS, n=2)
 
 
 def test_an_undeclared_feature_scores_every_sentence(monkeypatch):
-    ranges = dict(rank_module._SPAN_RANGES)
+    ranges = dict(bound_module.SPAN_RANGES)
     del ranges["near_dist"]
-    monkeypatch.setattr(rank_module, "_SPAN_RANGES", ranges)
+    monkeypatch.setattr(bound_module, "SPAN_RANGES", ranges)
     assert _prefix_differences(INDEX, QUESTIONS[::4]) == []
     _, lazy = _rankings(INDEX, QUESTIONS[0])
     list(islice(lazy.spans, 1))
@@ -254,8 +257,8 @@ def test_length_bound_is_the_best_whole_length(seed):
     rng = np.random.default_rng(seed)
     w = (rng.normal(size=len(FEATURES)) * 2).tolist()
     for question in ("Who built it?", "what harbour town"):
-        q = rank_module._Question(question_type(question), {"town"}, {"town": 1.0})
-        bound = rank_module._SpanBound(w, q)
+        q = features_module.QuestionContext(question_type(question), {"town"}, {"town": 1.0})
+        bound = bound_module._SpanBound(w, q)
         a, b = bound._len
         for n_max in (0, 1, 2, 3, 5, 9, 40):
             best = max(a * n + b * n * n for n in range(1, max(1, n_max) + 1))

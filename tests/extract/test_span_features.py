@@ -4,12 +4,12 @@ known, and each one within the range reported for the scorer's speed-up."""
 import pytest
 
 from bot.extract.candidates import sentence_words
+from bot.extract.features import FEATURE_INDEX as _F
+from bot.extract.features import LEFT_WORDS, RIGHT_WORDS, span_features
 from bot.extract.qtype import question_type
-from bot.extract.rank import FEATURES, LEFT_WORDS, RIGHT_WORDS, span_features
 from tests.extract import reference as ref
 from tests.extract.paragraphs import ANALYZER
 
-_F = {n: i for i, n in enumerate(FEATURES)}
 # [min, max] of each added feature.
 RANGES = {
     "focus_inside": (0.0, 1.0),
