@@ -260,14 +260,14 @@ def study(out: Path, embeddings: Path | None, rerank: int, hidden: int) -> None:
         f"8-15 {measure(held, lambda x: x[:, :n] @ shipped)}"
     )
     if not rerank and emb is None:
-        for k in (1, 3, 5, 10, 20, 40):
+        for k in (1, 3, 5, 10, 20, 40, None):  # None: every candidate
             line = []
             for name, part in (("0-7", tuned), ("8-15", held)):
                 order = [np.argsort(-(x @ shipped), kind="stable")[:k] for _, x, _, _, _ in part]
                 span = np.mean([e[o].any() for (_, _, _, _, e), o in zip(part, order, strict=True)])
                 sent = np.mean([s[o].any() for (_, _, _, s, _), o in zip(part, order, strict=True)])
                 line.append(f"{name}: gold span {span:.3f}, gold sentence {sent:.3f}")
-            print(f"top {k}: " + "; ".join(line))
+            print(f"top {k or 'all'}: " + "; ".join(line))
     for l2 in (1e-3, 1e-2, 3e-2):
         fits = []
         for train, test in ((tuned, held), (held, tuned)):
