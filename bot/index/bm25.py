@@ -137,7 +137,7 @@ def _contenders(scores: np.ndarray, k: int, postings: Sequence[np.ndarray]) -> n
     few hundred ids to partition instead of thousands."""
     longest = max(postings, key=len)
     floor = 0.0
-    # The k-th best of a sample of 50k ids sits near the best 2 % of the longest postings, so
+    # The k-th best of a sample of 50 × k ids sits near the best 2 % of the longest postings, so
     # about that share of them is kept; a smaller sample keeps more, a larger one costs more.
     stride = len(longest) // (_SAMPLE * k)
     if stride >= 2:
