@@ -13,6 +13,13 @@ from pathlib import Path
 
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY = "wss://gateway.discord.gg/"
+# The bot's state, beside corpus/ and .citebot/ in the working directory but not inside the index
+# folder, so deleting the index keeps it. Its own folder, because SQLite writes -wal/-shm files
+# next to it: a service can be given write access to this folder alone (docs/deploy.md).
+DEFAULT_DB = Path("state/citebot.sqlite3")
+# Where citebot kept it before, inside the index folder; moved from there on first use.
+OLD_DB_NAME = "citebot.sqlite3"
+DEFAULT_KEEP_DAYS = 90
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
@@ -72,7 +79,9 @@ class Settings:
     cooldown_seconds: float = 10.0
     cooldown_rate: int = 3  # questions per cooldown window per user
     max_question_chars: int = 500
-    db_path: Path = Path(".citebot/citebot.sqlite3")
+    db_path: Path = DEFAULT_DB
+    # Days the questions and votes of members are kept (0: kept until deleted by hand).
+    keep_days: int = DEFAULT_KEEP_DAYS
     # Worker processes that answer questions (0: a thread of the bot's process instead).
     answer_processes: int = 1
     # Interactions in each stage (acknowledging, answering) at once; see CitebotBot.__init__.
@@ -102,7 +111,8 @@ class Settings:
             cooldown_seconds=_float(g("CITEBOT_COOLDOWN_SECONDS"), 10.0),
             cooldown_rate=_int(g("CITEBOT_COOLDOWN_RATE"), 3) or 3,
             max_question_chars=_int(g("CITEBOT_MAX_QUESTION_CHARS"), 500) or 500,
-            db_path=Path(g("CITEBOT_DB") or index_dir / "citebot.sqlite3"),
+            db_path=Path(g("CITEBOT_DB") or DEFAULT_DB),
+            keep_days=max(0, _int(g("CITEBOT_KEEP_DAYS"), DEFAULT_KEEP_DAYS) or 0),
             answer_processes=max(0, _int(g("CITEBOT_ANSWER_PROCESSES"), 1) or 0),
             in_flight=max(1, _int(g("CITEBOT_IN_FLIGHT"), 8) or 1),
         )

@@ -8,6 +8,7 @@ per call is both thread-safe and cheap next to answering a question.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -194,6 +195,51 @@ class FeedbackStore:
                 (key, value),
             )
 
+    # --- what is stored about members ----------------------------------------------------
+
+    def forget_user(self, user_id: int) -> tuple[int, int]:
+        """Delete one member's questions (with the votes on them) and votes; returns
+        (questions, votes) deleted. The deleted rows are overwritten in the file, not only
+        unlinked (secure_delete, then the write-ahead log is emptied)."""
+        with self._db() as db:
+            db.execute("PRAGMA secure_delete = ON")
+            votes = db.execute(
+                "DELETE FROM feedback WHERE user_id = ?"
+                " OR answer_id IN (SELECT id FROM answers WHERE user_id = ?)",
+                (user_id, user_id),
+            ).rowcount
+            questions = db.execute("DELETE FROM answers WHERE user_id = ?", (user_id,)).rowcount
+        self._checkpoint()
+        return questions, votes
+
+    def prune(self, keep_days: int, now: float | None = None) -> int:
+        """Delete questions asked more than ``keep_days`` days ago, with their votes (a vote is
+        never older than its question); returns the questions deleted. 0 days keeps all."""
+        if keep_days <= 0:
+            return 0
+        cutoff = (time.time() if now is None else now) - keep_days * 86400
+        with self._db() as db:
+            db.execute("PRAGMA secure_delete = ON")
+            db.execute(
+                "DELETE FROM feedback"
+                " WHERE answer_id IN (SELECT id FROM answers WHERE asked_at < ?)",
+                (cutoff,),
+            )
+            removed = db.execute("DELETE FROM answers WHERE asked_at < ?", (cutoff,)).rowcount
+        if removed:
+            self._checkpoint()
+        return removed
+
+    def _checkpoint(self) -> None:
+        """Copy the write-ahead log into the database and empty it, so deleted rows do not
+        linger in the -wal file (a reader holding an old snapshot can delay this; the next
+        checkpoint completes it)."""
+        con = sqlite3.connect(self.path, timeout=10)
+        try:
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            con.close()
+
     def report(self, limit: int = 10) -> Report:
         with self._db() as db:
             answers, unanswered = db.execute(
@@ -223,3 +269,27 @@ class FeedbackStore:
             gaps=tuple(Gap(q, int(n), float(t)) for q, n, t in gaps),
             disliked=tuple((q, int(n)) for q, n in disliked),
         )
+
+
+def move_state(old: Path, new: Path) -> bool:
+    """Move a state file from where an older citebot kept it (inside the index folder) to
+    ``new`` when ``new`` does not exist yet; True if moved. The copy goes through SQLite's backup
+    API, so what sits in the old -wal file comes along, and the old file is removed only once
+    the new one is complete."""
+    if new.exists() or not old.is_file() or old.resolve() == new.resolve():
+        return False
+    new.parent.mkdir(parents=True, exist_ok=True)
+    partial = new.with_name(new.name + ".moving")
+    src = sqlite3.connect(old, timeout=10)
+    try:
+        dst = sqlite3.connect(partial)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    os.replace(partial, new)
+    for suffix in ("", "-wal", "-shm"):
+        old.with_name(old.name + suffix).unlink(missing_ok=True)
+    return True

@@ -30,3 +30,14 @@ def test_bad_number_is_a_clear_error():
 
 def test_missing_dotenv_is_fine(tmp_path: Path):
     assert read_dotenv(tmp_path / "nope") == {}
+
+
+def test_state_defaults_outside_the_index_and_keep_days():
+    s = Settings.load({"CITEBOT_INDEX": "/srv/idx"}, None)
+    assert s.db_path == Path("state/citebot.sqlite3")
+    assert s.keep_days == 90
+    s = Settings.load({"CITEBOT_DB": "/var/lib/citebot/s.db", "CITEBOT_KEEP_DAYS": "0"}, None)
+    assert (s.db_path, s.keep_days) == (Path("/var/lib/citebot/s.db"), 0)
+    assert Settings.load({"CITEBOT_KEEP_DAYS": "7"}, None).keep_days == 7
+    with pytest.raises(SettingsError, match="whole number"):
+        Settings.load({"CITEBOT_KEEP_DAYS": "a week"}, None)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 
 from bot.engine import Engine
-from bot.feedback import FeedbackStore, question_key
+from bot.feedback import FeedbackStore, move_state, question_key
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -100,3 +101,90 @@ def test_schema_is_plain_sqlite(tmp_path: Path) -> None:
     con = sqlite3.connect(tmp_path / "s.db")
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"answers", "feedback", "meta"} <= tables
+
+
+CAPACITY = "what is CECOT's capacity"
+
+
+def file_bytes(path: Path) -> bytes:
+    """The database file and its -wal/-shm companions, as they lie on disk."""
+    return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+
+
+def test_forget_user_deletes_their_questions_and_votes_from_the_file(
+    tmp_path: Path, engine: Engine
+) -> None:
+    path = tmp_path / "s.db"
+    store = FeedbackStore(path)
+    secret = "who painted the zebra mural in Quetzaltenango"
+    mine = store.record_answer(engine.ask(secret), user_id=1)
+    theirs = store.record_answer(engine.ask(CAPACITY), user_id=2)
+    store.vote(theirs, 1, 1)  # member 1's vote on someone else's answer
+    store.vote(theirs, 2, -1)
+    store.vote(mine, 2, 1)  # a vote on member 1's question goes with it
+    store.set_meta("command_sync:1:global", "hash")
+    assert secret.encode() in file_bytes(path)
+
+    assert store.forget_user(1) == (1, 2)
+    assert store.answer(mine) is None and store.answer(theirs) is not None
+    assert store.votes(theirs) == (0, 1)
+    report = store.report()
+    assert (report.answers, report.thumbs_up, report.thumbs_down) == (1, 0, 1)
+    assert store.get_meta("command_sync:1:global") == "hash"
+    # Overwritten, not only unlinked: the text is nowhere in the files.
+    assert secret.encode() not in file_bytes(path)
+    assert b"zebra mural" not in file_bytes(path)
+    assert store.forget_user(1) == (0, 0)
+
+
+def test_prune_deletes_questions_older_than_the_days_kept(tmp_path: Path, engine: Engine) -> None:
+    path = tmp_path / "s.db"
+    store = FeedbackStore(path)
+    old = store.record_answer(engine.ask("who painted the zebra mural"), user_id=1)
+    new = store.record_answer(engine.ask(CAPACITY), user_id=2)
+    store.vote(old, 2, 1)
+    store.vote(new, 1, 1)
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("UPDATE answers SET asked_at = asked_at - 91 * 86400 WHERE id = ?", (old,))
+    con.close()
+
+    assert store.prune(0) == 0  # 0 keeps everything
+    assert store.prune(92) == 0
+    assert store.answer(old) is not None
+    assert store.prune(90) == 1
+    assert store.answer(old) is None and store.votes(old) == (0, 0)
+    assert store.answer(new) is not None and store.votes(new) == (1, 0)
+    assert b"zebra mural" not in file_bytes(path)
+    # A day later by the clock, the other one goes too.
+    assert store.prune(90, now=time.time() + 91 * 86400) == 1
+    assert store.report().answers == 0
+
+
+def test_state_left_in_the_index_folder_is_moved(tmp_path: Path, engine: Engine) -> None:
+    old = tmp_path / "index" / "citebot.sqlite3"
+    store = FeedbackStore(old)
+    answer_id = store.record_answer(engine.ask(CAPACITY), user_id=1)
+    # An open connection keeps the last writes in the -wal file, as after a crash.
+    reader = sqlite3.connect(old)
+    reader.execute("SELECT COUNT(*) FROM answers").fetchone()
+    store.vote(answer_id, 1, 1)
+    store.set_meta("command_sync:1:global", "hash")
+    assert Path(f"{old}-wal").stat().st_size > 0
+
+    new = tmp_path / "state" / "citebot.sqlite3"
+    try:
+        assert move_state(old, new)
+    finally:
+        reader.close()
+    assert not old.exists() and not Path(f"{old}-wal").exists()
+    moved = FeedbackStore(new)
+    stored = moved.answer(answer_id)
+    assert stored is not None and stored.answer == "40,000 inmates"
+    assert moved.votes(answer_id) == (1, 0)
+    assert moved.get_meta("command_sync:1:global") == "hash"
+    # Only once, and never over an existing file.
+    assert not move_state(old, new)
+    FeedbackStore(old).set_meta("k", "old")
+    assert not move_state(old, new)
+    assert moved.get_meta("k") is None

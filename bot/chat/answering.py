@@ -15,6 +15,7 @@ import asyncio
 import gc
 import logging
 import multiprocessing
+import signal
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -28,6 +29,9 @@ _worker_engine: Engine | None = None
 
 def _start_worker(corpus: str, index_dir: str, options: EngineOptions) -> None:
     global _worker_engine
+    # Ctrl-C reaches the whole process group; the bot stops its workers itself (AnswerPool.close),
+    # and a worker interrupted on its own would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_engine = Engine.reader(corpus, index_dir, options=options)
     tune_gc()  # the worker only answers
 
@@ -101,5 +105,15 @@ class AnswerPool:
                 self._executor, _ask_in_worker, question, top_k, generation
             )
 
-    def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+    async def close(self, timeout: float = 5.0) -> None:
+        """Stop the workers and wait until they have exited; any still running after
+        ``timeout`` seconds (stuck in an answer) are killed. Nothing outlives the bot."""
+        executor = self._executor
+        try:
+            await asyncio.wait_for(
+                asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True), timeout
+            )
+        except TimeoutError:
+            log.warning("answer workers did not stop within %.0f s; killing them", timeout)
+            for child in multiprocessing.active_children():
+                child.kill()

@@ -15,7 +15,7 @@ from typing import Any
 
 import discord
 import yarl
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.chat import embeds
 from bot.chat.answering import AnswerPool
@@ -36,6 +36,16 @@ def point_at(settings: Settings) -> None:
     attributes, so this is process-wide."""
     discord.http.Route.BASE = settings.api_base.rstrip("/")
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 server``, ``2,000 chunks``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def printable(text: str) -> str:
+    """Text from Discord as it may reach a log or terminal: control characters escaped."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def settle_heap(collect: bool = True) -> None:
@@ -92,6 +102,35 @@ class CitebotBot(commands.Bot):
         install(self)
         self.add_dynamic_items(SourceButton, VoteButton)
         await self.sync_commands()
+        if self.settings.keep_days:
+            self.prune_state.start()
+
+    async def on_ready(self) -> None:
+        user = self.user
+        assert user is not None
+        s = self.engine.stats
+        log.info(
+            "logged in as %s (%s) in %s; serving %s, %s from %s",
+            printable(user.name),
+            user.id,
+            counted(len(self.guilds), "server"),
+            counted(s.documents, "document"),
+            counted(s.chunks, "chunk"),
+            self.engine.corpus.resolve(),
+        )
+
+    @tasks.loop(hours=24)
+    async def prune_state(self) -> None:
+        """What is stored about members goes after CITEBOT_KEEP_DAYS: checked at start, then
+        daily."""
+        days = self.settings.keep_days
+        try:
+            removed = await asyncio.to_thread(self.store.prune, days)
+        except Exception:
+            log.exception("could not delete questions older than %d days", days)
+            return
+        if removed:
+            log.info("deleted %s older than %d days", counted(removed, "question"), days)
 
     # --- command sync -------------------------------------------------------------------
 
@@ -139,8 +178,9 @@ class CitebotBot(commands.Bot):
         return None
 
     async def close(self) -> None:
+        self.prune_state.cancel()
         await super().close()
-        self.answers.close()
+        await self.answers.close()
 
     async def answer(
         self, question: str, user_id: int

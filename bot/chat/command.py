@@ -7,14 +7,15 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import signal
 import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.config import Settings
-from bot.feedback import FeedbackStore
+from bot.config import DEFAULT_DB, OLD_DB_NAME, Settings
+from bot.feedback import FeedbackStore, move_state
 
 log = logging.getLogger("citebot.chat")
 
@@ -29,11 +30,20 @@ BAD_TOKEN = (
 
 
 def db_path(args: argparse.Namespace, settings: Settings) -> Path:
-    """The state file: CITEBOT_DB if set, else beside the index (``--index`` included)."""
-    derived_default = settings.db_path == settings.index_dir / "citebot.sqlite3"
-    if args.index and derived_default:
-        return Path(args.index) / "citebot.sqlite3"
-    return settings.db_path
+    """The state file (CITEBOT_DB, default ``state/citebot.sqlite3``). One left inside the index
+    folder by an older citebot (``--index`` included) is moved there first, so an upgrade loses
+    no feedback and deleting the index from now on keeps it."""
+    from bot.cli import UsageError
+
+    path = settings.db_path
+    if path == DEFAULT_DB:
+        old = (args.index or settings.index_dir) / OLD_DB_NAME
+        try:
+            if move_state(old, path):
+                log.warning("moved the bot's state from %s to %s", old, path)
+        except (sqlite3.Error, OSError) as e:
+            raise UsageError(f"cannot move the bot's state from {old} to {path}: {e}") from None
+    return path
 
 
 def register(subparsers: Any) -> None:
@@ -52,6 +62,12 @@ def register(subparsers: Any) -> None:
     add_corpus_options(p)
     p.add_argument("--limit", type=int, default=10, help="questions to list (default 10)")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    p.add_argument(
+        "--forget-user",
+        type=int,
+        metavar="ID",
+        help="delete the questions and votes stored about the Discord member with this user id",
+    )
     p.set_defaults(func=cmd_report)
 
 
@@ -76,6 +92,34 @@ async def run_bot(
         await bot.start(settings.discord_token)
 
 
+async def serve(settings: Settings, engine: Any, store: FeedbackStore, *, force_sync: bool) -> None:
+    """``run_bot`` until SIGTERM (systemd, ``kill``) or SIGINT (Ctrl-C): either one cancels it,
+    which closes the bot, and closing it stops the answer workers (``CitebotBot.close``), so the
+    process exits with nothing left behind."""
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    assert main is not None
+    stopping: list[str] = []
+
+    def stop(sig: signal.Signals) -> None:
+        if not stopping:
+            log.info("%s received; stopping", sig.name)
+            stopping.append(sig.name)
+            main.cancel()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop, sig)
+    try:
+        await run_bot(settings, engine, store, force_sync=force_sync)
+    except asyncio.CancelledError:
+        if not stopping:
+            raise
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    log.info("stopped")
+
+
 def cmd_discord(args: argparse.Namespace, settings: Settings) -> int:
     import aiohttp
     import discord
@@ -91,10 +135,14 @@ def cmd_discord(args: argparse.Namespace, settings: Settings) -> int:
         store.get_meta("schema")  # creates the file now, so a bad path fails before logging in
     except (sqlite3.Error, OSError) as e:
         raise UsageError(f"cannot open the bot's state file {store.path}: {e}") from None
-    s = engine.stats
-    log.info("serving %d documents (%d chunks); state in %s", s.documents, s.chunks, store.path)
+    log.info(
+        "corpus %s, index %s, state %s",
+        engine.corpus.resolve(),
+        engine.store.index_dir.resolve(),
+        store.path.resolve(),
+    )
     try:
-        asyncio.run(run_bot(settings, engine, store, force_sync=args.sync))
+        asyncio.run(serve(settings, engine, store, force_sync=args.sync))
     except discord.LoginFailure:
         raise UsageError(BAD_TOKEN) from None
     except discord.PrivilegedIntentsRequired:
@@ -121,6 +169,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
     path = db_path(args, settings)
+    if args.forget_user is not None:
+        return forget_user(path, args.forget_user, as_json=args.json)
     if not path.exists():
         print(f"No bot state at {path} yet: nothing has been asked through Discord.")
         return 0
@@ -153,4 +203,25 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         print("\nAnswers with the most 👎:", file=out)
         for q, n in r.disliked:
             print(f"  {n:>4}×  {q}", file=out)
+    return 0
+
+
+def forget_user(path: Path, user_id: int, *, as_json: bool) -> int:
+    from bot.cli import UsageError
+
+    questions = votes = 0
+    if path.exists():
+        try:
+            questions, votes = FeedbackStore(path).forget_user(user_id)
+        except sqlite3.Error as e:
+            raise UsageError(f"cannot change the bot's state file {path}: {e}") from None
+    if as_json:
+        print(json.dumps({"user_id": user_id, "questions": questions, "votes": votes}))
+    else:
+        from bot.chat.client import counted
+
+        print(
+            f"Deleted what was stored about member {user_id}: "
+            f"{counted(questions, 'question')}, {counted(votes, 'vote')}."
+        )
     return 0

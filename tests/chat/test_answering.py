@@ -29,7 +29,9 @@ async def test_pool_answers_as_the_engine_does(engine: Engine, processes: int) -
         with pytest.raises(QuestionError):
             await pool.ask("   ", 5)
     finally:
-        pool.close()
+        await pool.close()
+    # Closing waits for the workers: none is left running.
+    assert multiprocessing.active_children() == []
 
 
 async def test_worker_follows_a_reindex_by_the_bot(engine: Engine) -> None:
@@ -45,7 +47,7 @@ async def test_worker_follows_a_reindex_by_the_bot(engine: Engine) -> None:
         after = await pool.ask(question, 5)
         assert after.answer is not None and "41 metres" in after.answer
     finally:
-        pool.close()
+        await pool.close()
 
 
 async def test_a_killed_worker_is_replaced_and_the_question_answered(
@@ -63,4 +65,4 @@ async def test_a_killed_worker_is_replaced_and_the_question_answered(
         assert got.answer == "40,000 inmates"
         assert "an answer worker died" in caplog.text
     finally:
-        pool.close()
+        await pool.close()

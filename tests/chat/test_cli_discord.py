@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
+import shutil
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from bot.engine import Engine
+from bot.feedback import FeedbackStore
 from tests.chat.conftest import CAPACITY_Q, make_corpus
 from tests.chat.standin import StandIn
 
@@ -97,8 +103,9 @@ async def test_citebot_discord_serves_until_interrupted(standin: StandIn, tmp_pa
     assert code in (0, 130), err
     assert "Traceback" not in err
     assert standin.token not in err
-    # State lives beside the --index folder.
-    assert (tmp_path / "idx" / "citebot.sqlite3").exists()
+    # State lives in the working directory's state/ folder, not in the index folder.
+    assert (tmp_path / "state" / "citebot.sqlite3").exists()
+    assert not (tmp_path / "idx" / "citebot.sqlite3").exists()
 
     report = await citebot(
         "report", "--index", str(tmp_path / "idx"), cwd=tmp_path, env=clean_env()
@@ -112,3 +119,162 @@ async def test_citebot_discord_serves_until_interrupted(standin: StandIn, tmp_pa
 async def test_report_without_state(tmp_path: Path, args: list[str]) -> None:
     code, out, _ = await finish(await citebot(*args, cwd=tmp_path, env=clean_env()))
     assert code == 0 and "nothing has been asked" in out
+
+
+async def test_report_forget_user_deletes_a_members_data(
+    shared_engine: Engine, tmp_path: Path
+) -> None:
+    state = tmp_path / "state" / "citebot.sqlite3"
+    store = FeedbackStore(state)
+    gone = store.record_answer(shared_engine.ask("who painted the zebra mural"), user_id=111)
+    kept = store.record_answer(shared_engine.ask(CAPACITY_Q), user_id=222)
+    store.vote(kept, 111, 1)
+    store.vote(kept, 222, 1)
+    proc = await citebot("report", "--forget-user", "111", cwd=tmp_path, env=clean_env())
+    code, out, err = await finish(proc)
+    assert (code, err) == (0, "")
+    assert out == "Deleted what was stored about member 111: 1 question, 1 vote.\n"
+    assert store.answer(gone) is None and store.answer(kept) is not None
+    assert store.votes(kept) == (1, 0)
+    proc = await citebot("report", "--forget-user", "111", "--json", cwd=tmp_path, env=clean_env())
+    code, out, _ = await finish(proc)
+    assert code == 0
+    assert json.loads(out) == {"user_id": 111, "questions": 0, "votes": 0}
+
+
+async def test_state_inside_the_index_folder_moves_out_on_upgrade(
+    shared_engine: Engine, tmp_path: Path
+) -> None:
+    # Where citebot kept it before: inside the index folder (here a --index one).
+    old = tmp_path / "idx" / "citebot.sqlite3"
+    FeedbackStore(old).record_answer(shared_engine.ask(CAPACITY_Q), user_id=1)
+    proc = await citebot("report", "--index", str(tmp_path / "idx"), cwd=tmp_path, env=clean_env())
+    code, out, err = await finish(proc)
+    assert code == 0, err
+    assert out.startswith("1 question")  # nothing lost
+    new = tmp_path / "state" / "citebot.sqlite3"
+    assert f"moved the bot's state from {old} to state/citebot.sqlite3" in err
+    assert new.exists() and not old.exists()
+    # Deleting the index now keeps it.
+    shutil.rmtree(tmp_path / "idx")
+    code, out, _ = await finish(await citebot("report", cwd=tmp_path, env=clean_env()))
+    assert code == 0 and out.startswith("1 question")
+
+
+# --- stopping: nothing left behind ------------------------------------------------------------
+
+
+def _stat(pid: int | str) -> list[str] | None:
+    """/proc/PID/stat fields from the state on (field 3), or None when the process is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return raw.rpartition(")")[2].split()
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """Every live process below ``pid``, with its start time (to tell a reused pid apart)."""
+    children: dict[int, list[int]] = {}
+    started: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        fields = _stat(entry.name) if entry.name.isdigit() else None
+        if fields is None or fields[0] == "Z":
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        started[int(entry.name)] = fields[19]
+    found: dict[int, str] = {}
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found[child] = started[child]
+            todo.append(child)
+    return found
+
+
+def still_running(procs: dict[int, str]) -> list[int]:
+    alive = []
+    for pid, started in procs.items():
+        fields = _stat(pid)
+        if fields is not None and fields[0] != "Z" and fields[19] == started:
+            alive.append(pid)
+    return alive
+
+
+async def wait_for_line(path: Path, needle: str, proc: asyncio.subprocess.Process) -> str:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and proc.returncode is None:
+        text = path.read_text()
+        if needle in text:
+            return text
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no {needle!r} in the log:\n{path.read_text()}")
+
+
+@pytest.mark.parametrize(
+    ("sig", "to_group"),
+    [(signal.SIGTERM, False), (signal.SIGINT, True)],
+    ids=["SIGTERM to the bot (systemd stop)", "SIGINT to its process group (Ctrl-C)"],
+)
+async def test_a_signal_stops_the_bot_and_every_process_it_started(
+    standin: StandIn, tmp_path: Path, sig: signal.Signals, to_group: bool
+) -> None:
+    make_corpus(tmp_path / "corpus")
+    env = clean_env(
+        DISCORD_TOKEN=standin.token,
+        DISCORD_API_BASE=standin.api_base,
+        DISCORD_GATEWAY_URL=standin.gateway_url,
+    )
+    # The log goes to a file, not a pipe: a process left behind would hold a pipe open.
+    log_path = tmp_path / "bot.log"
+    with log_path.open("wb") as log_file:
+        proc = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "bot", "discord"),
+            cwd=tmp_path,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log_file,
+            start_new_session=True,  # its own process group, as under a terminal or systemd
+        )
+    procs: dict[int, str] = {}
+    try:
+        log = await wait_for_line(log_path, "logged in as", proc)
+        # Paths at start, absolute; then the connected line, with its counts.
+        assert (
+            f"corpus {tmp_path / 'corpus'}, index {tmp_path / '.citebot'}, "
+            f"state {tmp_path / 'state' / 'citebot.sqlite3'}"
+        ) in log, log
+        connected = re.search(
+            rf"logged in as citebot \({standin.bot_user['id']}\) in 1 server; "
+            rf"serving 2 documents, \d+ chunks? from {re.escape(str(tmp_path / 'corpus'))}\n",
+            log,
+        )
+        assert connected, log
+        procs = descendants(proc.pid)
+        cmdlines = [Path(f"/proc/{p}/cmdline").read_bytes() for p in procs]
+        # The answer worker and multiprocessing's resource tracker, at least.
+        assert len(procs) >= 2, cmdlines
+        assert any(b"resource_tracker" in c for c in cmdlines), cmdlines
+        started = time.monotonic()
+        if to_group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+        code = await asyncio.wait_for(proc.wait(), 20)
+        took = time.monotonic() - started
+        deadline = time.monotonic() + 5
+        while still_running(procs) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        left = {p: Path(f"/proc/{p}/cmdline").read_bytes() for p in still_running(procs)}
+    finally:
+        for pid in still_running(procs):  # a failing run leaves nothing behind either
+            os.kill(pid, signal.SIGKILL)
+        if proc.returncode is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    err = log_path.read_text()
+    assert left == {}
+    assert code == 0, err
+    assert took < 10, took
+    assert f"{sig.name} received; stopping" in err, err
+    assert "Traceback" not in err, err

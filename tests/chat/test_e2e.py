@@ -497,3 +497,24 @@ async def test_a_burst_is_answered_a_few_at_a_time_and_acknowledged_at_once(
         # Four rounds of two 0.3 s answers take 1.2 s; every defer went out long before.
         assert max(d.at - it.created for d, it in zip(defers, its, strict=True)) < 0.6
         assert max(r.at - it.created for r, it in zip(replies, its, strict=True)) >= 1.2
+
+
+async def test_questions_older_than_keep_days_are_deleted_at_start(
+    standin: StandIn, shared_engine: Engine, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "state.sqlite3"
+    store = FeedbackStore(path)
+    old = store.record_answer(shared_engine.ask("who painted the zebra mural"), user_id=5)
+    recent = store.record_answer(shared_engine.ask(CAPACITY_Q), user_id=5)
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("UPDATE answers SET asked_at = asked_at - 31 * 86400 WHERE id = ?", (old,))
+    con.close()
+    async with running_bot(standin, shared_engine, tmp_path, db_path=path, keep_days=30):
+        deadline = time.monotonic() + 10
+        while store.answer(old) is not None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert store.answer(old) is None
+        assert store.answer(recent) is not None
