@@ -120,7 +120,29 @@ async def serve(settings: Settings, engine: Any, store: FeedbackStore, *, force_
     log.info("stopped")
 
 
+class StopRequested(BaseException):
+    """SIGTERM while the bot starts. A BaseException, like KeyboardInterrupt, so that no
+    ``except Exception`` on the way (around an index build, say) swallows it."""
+
+
+def _stop_requested(signum: int, frame: object) -> None:
+    raise StopRequested
+
+
 def cmd_discord(args: argparse.Namespace, settings: Settings) -> int:
+    # Until serve() handles signals on the event loop, SIGTERM unwinds the stack as Ctrl-C does:
+    # an index build in progress then shuts down its worker processes on the way out.
+    signal.signal(signal.SIGTERM, _stop_requested)
+    try:
+        return _discord(args, settings)
+    except StopRequested:
+        log.info("SIGTERM received; stopping")
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _discord(args: argparse.Namespace, settings: Settings) -> int:
     import aiohttp
     import discord
 

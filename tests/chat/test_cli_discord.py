@@ -278,3 +278,48 @@ async def test_a_signal_stops_the_bot_and_every_process_it_started(
     assert took < 10, took
     assert f"{sig.name} received; stopping" in err, err
     assert "Traceback" not in err, err
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the index builds in parallel on 2+ cores")
+async def test_sigterm_during_the_start_up_index_build_leaves_nothing(tmp_path: Path) -> None:
+    # Enough text for a parallel build that runs for a while (worker processes, forked).
+    text = (ROOT / "README.md").read_text() + (ROOT / "docs" / "quality.md").read_text()
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(64):
+        (corpus / f"doc{i}.md").write_text(f"# Document {i}\n\nmarker{i} {text}", encoding="utf-8")
+    env = clean_env(DISCORD_TOKEN="not-used", DISCORD_API_BASE="http://127.0.0.1:9/api")
+    log_path = tmp_path / "bot.log"
+    with log_path.open("wb") as log_file:
+        proc = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "bot", "discord"),
+            cwd=tmp_path,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log_file,
+            start_new_session=True,
+        )
+    procs: dict[int, str] = {}
+    try:
+        deadline = time.monotonic() + 60
+        while len(procs) < 2 and time.monotonic() < deadline and proc.returncode is None:
+            procs = descendants(proc.pid)
+            await asyncio.sleep(0.02)
+        assert len(procs) >= 2, log_path.read_text()  # the build's workers are running
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(proc.wait(), 20)
+        deadline = time.monotonic() + 5
+        while still_running(procs) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        left = still_running(procs)
+    finally:
+        for pid in still_running(procs):
+            os.kill(pid, signal.SIGKILL)
+        if proc.returncode is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    err = log_path.read_text()
+    assert left == []
+    assert code == 0, err
+    assert "SIGTERM received; stopping" in err and "Traceback" not in err, err
+    assert not (tmp_path / "state").exists()  # stopped before the bot went any further
