@@ -83,6 +83,8 @@ class CitebotBot(commands.Bot):
         self.answering = asyncio.Semaphore(settings.in_flight)
         self.answers = AnswerPool(engine, settings.answer_processes)
         self.synced: bool | None = None  # after setup: True if a sync was sent, False if skipped
+        self._stop_watching = asyncio.Event()
+        self._watcher: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         from bot.chat.commands import install
@@ -92,6 +94,10 @@ class CitebotBot(commands.Bot):
         install(self)
         self.add_dynamic_items(SourceButton, VoteButton)
         await self.sync_commands()
+        if self.settings.watch:
+            from bot.chat.watch import watch_corpus
+
+            self._watcher = asyncio.create_task(watch_corpus(self, self._stop_watching))
 
     # --- command sync -------------------------------------------------------------------
 
@@ -139,7 +145,11 @@ class CitebotBot(commands.Bot):
         return None
 
     async def close(self) -> None:
+        self._stop_watching.set()
         await super().close()
+        if self._watcher is not None:
+            # The watcher stops within a step of the event; a re-index it runs finishes first.
+            await asyncio.wait({self._watcher}, timeout=10)
         self.answers.close()
 
     async def answer(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -46,6 +47,12 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="sync slash commands even if they have not changed since the last sync",
     )
+    p.add_argument(
+        "--watch",
+        action="store_true",
+        help="re-index in the background when files in the corpus change "
+        "(default: $CITEBOT_WATCH, else off)",
+    )
     p.set_defaults(func=cmd_discord)
 
     p = subparsers.add_parser("report", help="unanswered questions and 👍/👎 counts from the bot")
@@ -85,6 +92,8 @@ def cmd_discord(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.discord_token:
         raise UsageError(NO_TOKEN)
     logging.getLogger("citebot").setLevel(logging.INFO)
+    if args.watch:
+        settings = dataclasses.replace(settings, watch=True)
     engine = open_engine(args, settings)
     store = FeedbackStore(db_path(args, settings))
     try:
