@@ -543,6 +543,7 @@ async def test_a_shell_reindex_is_served_and_then_reported(
         embed = only_embed(await reply_to(standin, it, since))
         assert embed["title"] == "Re-indexed"
         assert "**Added:** 1 (harbour.txt)" in displayed(embed["description"])
+        assert "Now 3 documents, " in embed["description"]
         it = await standin.slash("reindex", by=standin.admin)
         assert only_embed(await reply_to(standin, it, since))["title"] == (
             "Re-indexed: nothing changed"
