@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.feedback import FeedbackStore
+from bot.render.numbers import count, number
 
 log = logging.getLogger("citebot.chat")
 
@@ -124,34 +125,54 @@ def _when(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
 
 
+def _report_payload(r: Any, path: Path) -> dict[str, Any]:
+    return {
+        "state": str(path),
+        "answers": r.answers,
+        "unanswered": r.unanswered,
+        "thumbs_up": r.thumbs_up,
+        "thumbs_down": r.thumbs_down,
+        "gaps": [
+            {"question": g.question, "times": g.times, "last_asked": g.last_asked} for g in r.gaps
+        ],
+        "disliked": [{"question": q, "thumbs_down": n} for q, n in r.disliked],
+    }
+
+
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import UsageError
+    from bot.cli import EXIT_USAGE, UsageError
+    from bot.feedback import Report
+
+    def fail(message: str) -> int:
+        # --json promises JSON on stdout whatever happens; the one line on stderr as always.
+        if args.json:
+            print(json.dumps({"error": message}, ensure_ascii=False))
+            print(f"citebot: error: {message}", file=sys.stderr)
+            return EXIT_USAGE
+        raise UsageError(message)
 
     if args.limit < 1:
-        raise UsageError("--limit must be at least 1")
+        return fail("--limit must be at least 1")
     path = db_path(args, settings)
     if not path.exists():
-        print(f"No bot state at {path} yet: nothing has been asked through Discord.")
+        empty = f"No bot state at {path} yet: nothing has been asked through Discord."
+        if args.json:
+            nothing = Report(0, 0, 0, 0, (), ())
+            print(json.dumps({**_report_payload(nothing, path), "note": empty}))
+        else:
+            print(empty)
         return 0
-    r = FeedbackStore(path).report(args.limit)
+    try:
+        r = FeedbackStore(path).report(args.limit)
+    except (sqlite3.Error, OSError) as e:
+        return fail(f"cannot read the bot's state file {path}: {e}")
     if args.json:
-        payload = {
-            "answers": r.answers,
-            "unanswered": r.unanswered,
-            "thumbs_up": r.thumbs_up,
-            "thumbs_down": r.thumbs_down,
-            "gaps": [
-                {"question": g.question, "times": g.times, "last_asked": g.last_asked}
-                for g in r.gaps
-            ],
-            "disliked": [{"question": q, "thumbs_down": n} for q, n in r.disliked],
-        }
-        print(json.dumps(payload, ensure_ascii=False))
+        print(json.dumps(_report_payload(r, path), ensure_ascii=False))
         return 0
     out = sys.stdout
     print(
-        f"{r.answers} questions asked, {r.unanswered} not answered · "
-        f"feedback: {r.thumbs_up} 👍, {r.thumbs_down} 👎",
+        f"{count(r.answers, 'question')} asked, {number(r.unanswered)} not answered · "
+        f"feedback: {number(r.thumbs_up)} 👍, {number(r.thumbs_down)} 👎",
         file=out,
     )
     if r.gaps:
