@@ -15,7 +15,12 @@ from bot.chat.watch import corpus_filter
 from bot.engine import Engine
 from tests.chat.conftest import CAPACITY_Q, make_corpus, running_bot
 from tests.chat.standin import StandIn
-from tests.chat.test_e2e import assert_capacity_answer, only_embed, reply_to
+from tests.chat.test_e2e import (
+    assert_capacity_answer,
+    only_embed,
+    reply_to,
+    write_long_document,
+)
 
 QUESTION = "what colour is the lighthouse keeper's boat"
 HARBOUR = (
@@ -65,6 +70,41 @@ async def test_added_file_is_answered_and_removed_file_no_longer_cited(
         since = len(standin.requests)
         it = await standin.slash("ask", {"question": CAPACITY_Q})
         assert_capacity_answer(await reply_to(standin, it, since))
+
+
+async def test_answers_keep_flowing_while_the_watcher_builds(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    corpus = make_corpus(tmp_path / "corpus")
+    engine = Engine.open(corpus, tmp_path / "index")
+    async with running_bot(standin, engine, tmp_path, watch=True) as rb:
+        builds: list[list[float]] = []
+        refresh = rb.bot.refresh_index
+
+        def timed_refresh():
+            builds.append([time.monotonic()])
+            try:
+                return refresh()
+            finally:
+                builds[-1].append(time.monotonic())
+
+        rb.bot.refresh_index = timed_refresh
+        write_long_document(corpus / "ledger.txt", 12_000)
+        await standin.wait_for(lambda: builds, 10)
+        since = len(standin.requests)
+        asks = [await standin.slash("ask", {"question": CAPACITY_Q}) for _ in range(3)]
+        answers = [await reply_to(standin, it, since) for it in asks]
+        await standin.wait_for(lambda: len(builds[0]) == 2, 60)
+        start, end = builds[0]
+        # Answered from the old index while the watcher's build was still running.
+        assert all(start < a.at < end for a in answers), (start, [a.at for a in answers], end)
+        for a in answers:
+            assert_capacity_answer(a)
+        await standin.wait_for(lambda: all(len(b) == 2 for b in builds), 60)
+        since = len(standin.requests)
+        it = await standin.slash("ask", {"question": "what is the depot ledger vault lined with"})
+        found = only_embed(await reply_to(standin, it, since))["description"]
+        assert re.search(r"\*\*[^*]*copper[^*]*\*\*", found), found
 
 
 def test_filter_keeps_documents_and_folders_not_hidden_or_other_files(tmp_path: Path) -> None:
