@@ -26,6 +26,7 @@ from bot.config import Settings
 from bot.engine import Engine, QuestionError
 from bot.feedback import FeedbackStore
 from bot.models import UpdateReport
+from bot.render.numbers import count, number
 
 log = logging.getLogger("citebot.chat")
 
@@ -141,7 +142,10 @@ class CitebotBot(commands.Bot):
             return "Please ask a question, e.g. `/ask question: what is …?`"
         limit = self.settings.max_question_chars
         if len(q) > limit:
-            return f"That question is too long ({len(q)} characters; the limit is {limit})."
+            return (
+                f"That question is too long ({count(len(q), 'character')}; "
+                f"the limit is {number(limit)})."
+            )
         return None
 
     async def close(self) -> None:
