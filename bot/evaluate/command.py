@@ -32,6 +32,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--corpus",
         type=Path,
+        metavar="DIR",
         help="documents for a JSONL question file (default $CITEBOT_CORPUS or ./corpus)",
     )
     p.add_argument(
@@ -46,7 +47,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="SQuAD articles left out of the index; their questions must be withheld",
     )
     p.add_argument("--threshold", type=float, help="abstention threshold (default: shipped)")
-    p.add_argument("--limit", type=int, help="ask at most N questions (spread over the set)")
+    p.add_argument(
+        "--limit", type=int, metavar="N", help="ask at most N questions (spread over the set)"
+    )
     p.add_argument("--split", default="test", help="BEIR qrels split (default test)")
     p.add_argument(
         "--chunk-tokens", type=int, metavar="N", help="chunk size in tokens (default: shipped)"
@@ -84,7 +87,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--no-curve", dest="curve", action="store_false", help="leave the threshold curve out"
     )
-    p.add_argument("--details", type=Path, help="write one JSON line per question here")
+    p.add_argument(
+        "--details", type=Path, metavar="FILE", help="write one JSON line per question to FILE"
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_eval)
     return p
