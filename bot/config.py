@@ -138,7 +138,7 @@ class Settings:
             guild_id=_int(g("DISCORD_GUILD_ID"), None),
             owner_ids=owners,
             api_base=(g("DISCORD_API_BASE") or DEFAULT_API_BASE).rstrip("/"),
-            gateway_url=g("DISCORD_GATEWAY_URL") or DEFAULT_GATEWAY,
+            gateway_url=str(g("DISCORD_GATEWAY_URL") or DEFAULT_GATEWAY),
             cooldown_seconds=_float(g("CITEBOT_COOLDOWN_SECONDS"), 10.0),
             cooldown_rate=_int(g("CITEBOT_COOLDOWN_RATE"), 3) or 3,
             max_question_chars=_int(g("CITEBOT_MAX_QUESTION_CHARS"), 500) or 500,
