@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from bot import __version__
 from bot.config import Settings, SettingsError
+from bot.render.numbers import count, number
 
 EXIT_USAGE = 2
 
@@ -40,6 +41,20 @@ def corpus_paths(args: argparse.Namespace, settings: Settings) -> tuple[Path, Pa
     return args.corpus or settings.corpus, args.index or settings.index_dir
 
 
+def eta_column():  # -> rich.progress.ProgressColumn (import kept lazy)
+    """``eta 0:01:23`` from the rate so far, once the total (files to read) is known;
+    nothing before."""
+    from rich.progress import TimeRemainingColumn
+    from rich.text import Text
+
+    class Eta(TimeRemainingColumn):
+        def render(self, task: Any) -> Text:
+            remaining = super().render(task)
+            return Text("eta ") + remaining if remaining.plain else remaining
+
+    return Eta()
+
+
 @contextmanager
 def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
     """A rich progress bar on a terminal; nothing when stderr is a pipe or a file."""
@@ -54,6 +69,7 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
+        eta_column(),
         console=Console(stderr=True),
         transient=True,
     ) as bar:
@@ -90,12 +106,13 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(str(e)) from None
     s = report.stats
     changes = (
-        f"{len(report.added)} added, {len(report.changed)} changed, "
-        f"{len(report.removed)} removed, {report.unchanged} unchanged"
+        f"{number(len(report.added))} added, {number(len(report.changed))} changed, "
+        f"{number(len(report.removed))} removed, {number(report.unchanged)} unchanged"
     )
     print(
-        f"Indexed {s.documents} documents, {s.chunks} chunks, {s.tokens} tokens "
-        f"in {report.seconds:.2f} s ({changes}; {len(report.skipped)} skipped) → {index_dir}"
+        f"Indexed {count(s.documents, 'document')}, {count(s.chunks, 'chunk')}, "
+        f"{count(s.tokens, 'token')} in {report.seconds:.2f} s "
+        f"({changes}; {number(len(report.skipped))} skipped) → {index_dir}"
     )
     for source, reason in report.skipped:
         print(f"  skipped {source}: {reason}")
@@ -160,7 +177,10 @@ def _interactive(engine, top_k: int, history: Path) -> int:
         with suppress(OSError):
             readline.read_history_file(history)
     s = engine.stats
-    print(f"citebot {__version__} · {s.documents} documents, {s.chunks} chunks. Ctrl-D quits.")
+    print(
+        f"citebot {__version__} · {count(s.documents, 'document')}, {count(s.chunks, 'chunk')}. "
+        "Ctrl-D quits."
+    )
     try:
         while True:
             try:
@@ -187,6 +207,22 @@ def _interactive(engine, top_k: int, history: Path) -> int:
                 pass
 
 
+def answering_engine(args: argparse.Namespace, settings: Settings):  # -> Engine
+    """``open_engine``, refusing an empty corpus with what to do about it: every question
+    would otherwise be "not found" with no hint why."""
+    from bot.ingest.corpus import SUPPORTED_SUFFIXES
+
+    engine = open_engine(args, settings)
+    if engine.stats.documents == 0:
+        corpus = engine.corpus.resolve()
+        formats = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise UsageError(
+            f"no documents to answer from in {corpus}: put files there ({formats}; "
+            "any depth) or point --corpus / CITEBOT_CORPUS at a folder that has some"
+        )
+    return engine
+
+
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from bot.engine import QuestionError
 
@@ -197,14 +233,14 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.jsonl:
         if question:
             raise UsageError("--jsonl reads questions from stdin; give no QUESTION argument")
-        _jsonl(open_engine(args, settings), top_k, sys.stdin, sys.stdout)
+        _jsonl(answering_engine(args, settings), top_k, sys.stdin, sys.stdout)
         return 0
     if not args.question:
         if sys.stdin.isatty() and sys.stdout.isatty() and not args.json:
             _, index_dir = corpus_paths(args, settings)
-            return _interactive(open_engine(args, settings), top_k, index_dir / "history")
+            return _interactive(answering_engine(args, settings), top_k, index_dir / "history")
         raise UsageError('no question given (try: citebot ask "what is ...?")')
-    engine = open_engine(args, settings)
+    engine = answering_engine(args, settings)
     try:
         answer = engine.ask(question, top_k)
     except QuestionError as e:
@@ -217,20 +253,46 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="citebot", description="Cited extractive answers over a folder of documents."
     )
-    parser.add_argument("--version", action="version", version=f"citebot {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument(
+        "--version", action="version", version=f"citebot {__version__}", help="print the version"
+    )
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="one of these; COMMAND --help"
+    )
 
-    p = sub.add_parser("index", help="build or update the index")
+    p = sub.add_parser(
+        "index",
+        help="build or update the index",
+        description="Build the index of the documents folder, or bring it up to date: only "
+        "changed, added and removed files are read.",
+    )
     add_corpus_options(p)
     p.set_defaults(func=cmd_index)
 
-    p = sub.add_parser("ask", help="answer a question (no question on a terminal: interactive)")
+    p = sub.add_parser(
+        "ask",
+        help="answer a question (no question on a terminal: interactive)",
+        description="Answer a question with a span quoted from the documents and its citation "
+        "(the index is brought up to date first).",
+    )
     add_corpus_options(p)
-    p.add_argument("--top-k", type=int, help="sources to show (default 5)")
+    p.add_argument(
+        "--top-k", type=int, help="passages to list under the answer (default $CITEBOT_TOP_K or 5)"
+    )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--json", action="store_true", help="print the answer as one JSON object")
-    mode.add_argument("--jsonl", action="store_true", help="questions from stdin, JSON lines out")
-    p.add_argument("question", nargs="*", metavar="QUESTION")
+    mode.add_argument(
+        "--jsonl",
+        action="store_true",
+        help='questions from stdin (plain lines or {"id", "question"} objects), one JSON answer '
+        "per line out",
+    )
+    p.add_argument(
+        "question",
+        nargs="*",
+        metavar="QUESTION",
+        help="the question (quotes optional); none on a terminal starts the interactive prompt",
+    )
     p.set_defaults(func=cmd_ask)
 
     from bot.chat.command import register as register_chat

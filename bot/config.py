@@ -43,13 +43,32 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+class _Setting(str):
+    """A setting's raw value that remembers its variable and where it came from, so that a bad
+    value can be named: ``CITEBOT_TOP_K=abc in .env: expected a whole number``."""
+
+    name: str
+    origin: str
+
+    def __new__(cls, value: str, name: str, origin: str) -> _Setting:
+        self = super().__new__(cls, value)
+        self.name, self.origin = name, origin
+        return self
+
+
+def _bad(value: str, expected: str) -> SettingsError:
+    if isinstance(value, _Setting):
+        return SettingsError(f"{value.name}={value!s} {value.origin}: expected {expected}")
+    return SettingsError(f"expected {expected}, got {value!r}")
+
+
 def _int(value: str | None, default: int | None) -> int | None:
     if value is None or not value.strip():
         return default
     try:
         return int(value.strip())
     except ValueError:
-        raise SettingsError(f"expected a whole number, got {value!r}") from None
+        raise _bad(value, "a whole number") from None
 
 
 def _float(value: str | None, default: float) -> float:
@@ -58,7 +77,20 @@ def _float(value: str | None, default: float) -> float:
     try:
         return float(value.strip())
     except ValueError:
-        raise SettingsError(f"expected a number, got {value!r}") from None
+        raise _bad(value, "a number") from None
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    word = value.strip().lower()
+    if word in _TRUE | _FALSE:
+        return word in _TRUE
+    raise _bad(value, "1 or 0 (true/false, yes/no, on/off)")
 
 
 class SettingsError(ValueError):
@@ -86,14 +118,22 @@ class Settings:
     answer_processes: int = 1
     # Interactions in each stage (acknowledging, answering) at once; see CitebotBot.__init__.
     in_flight: int = 8
+    # Re-index in the background when files in the corpus change (``citebot discord --watch``).
+    watch: bool = False
 
     @classmethod
     def load(
         cls, env: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
     ) -> Settings:
         """Environment first, then ``.env``, then defaults."""
-        merged: dict[str, str] = read_dotenv(dotenv) if dotenv else {}
-        merged.update(os.environ if env is None else env)
+        merged: dict[str, _Setting] = {
+            k: _Setting(v, k, f"in {dotenv}")
+            for k, v in (read_dotenv(dotenv) if dotenv else {}).items()
+        }
+        merged.update(
+            (k, _Setting(v, k, "in the environment"))
+            for k, v in (os.environ if env is None else env).items()
+        )
         g = merged.get
         index_dir = Path(g("CITEBOT_INDEX") or ".citebot")
         owners = frozenset(
@@ -107,7 +147,7 @@ class Settings:
             guild_id=_int(g("DISCORD_GUILD_ID"), None),
             owner_ids=owners,
             api_base=(g("DISCORD_API_BASE") or DEFAULT_API_BASE).rstrip("/"),
-            gateway_url=g("DISCORD_GATEWAY_URL") or DEFAULT_GATEWAY,
+            gateway_url=str(g("DISCORD_GATEWAY_URL") or DEFAULT_GATEWAY),
             cooldown_seconds=_float(g("CITEBOT_COOLDOWN_SECONDS"), 10.0),
             cooldown_rate=_int(g("CITEBOT_COOLDOWN_RATE"), 3) or 3,
             max_question_chars=_int(g("CITEBOT_MAX_QUESTION_CHARS"), 500) or 500,
@@ -115,4 +155,5 @@ class Settings:
             keep_days=max(0, _int(g("CITEBOT_KEEP_DAYS"), DEFAULT_KEEP_DAYS) or 0),
             answer_processes=max(0, _int(g("CITEBOT_ANSWER_PROCESSES"), 1) or 0),
             in_flight=max(1, _int(g("CITEBOT_IN_FLIGHT"), 8) or 1),
+            watch=_bool(g("CITEBOT_WATCH"), False),
         )

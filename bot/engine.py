@@ -3,6 +3,9 @@
 ``Engine`` owns the analyzer, the chunker and the on-disk index. ``ask`` is synchronous and
 thread-safe: it reads the current index snapshot once, so a concurrent ``refresh`` (which builds
 a new generation on disk and then swaps the reference) never mixes two indexes in one answer.
+Before each answer it also looks (one stat) whether another process switched the index to a
+newer generation (``citebot index`` from a shell, a cron job, the bot's own re-index) and then
+answers from that one.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from bot.analyze import Analyzer
 from bot.chunk import Chunker
 from bot.cite import cite
 from bot.extract import MIN_CONFIDENCE, extract
-from bot.index import BM25Params, Index, IndexStore
+from bot.index import BM25Params, Index, IndexStore, IndexUnusable
 from bot.models import Answer, IndexStats, UpdateReport
 from bot.retrieve import Rerank, retrieve
 
@@ -89,6 +92,10 @@ class Engine:
         self._warn = warn or (lambda _msg: None)
         self._refresh_lock = threading.Lock()
         self._index: Index | None = None
+        # What ``store.live_mark`` said when ``_index`` was chosen; a different mark means
+        # another generation may be live on disk.
+        self._mark: tuple[int, int, int] | None = None
+        self._follow_lock = threading.Lock()
         self._answers: OrderedDict[tuple[str, int], Answer] = OrderedDict()
         self._answers_for: Index | None = None  # the snapshot the cached answers came from
         self._answers_lock = threading.Lock()
@@ -111,12 +118,17 @@ class Engine:
 
     @classmethod
     def reader(
-        cls, corpus: Path | str, index_dir: Path | str, *, options: EngineOptions | None = None
+        cls,
+        corpus: Path | str,
+        index_dir: Path | str,
+        *,
+        options: EngineOptions | None = None,
+        warn: Warn | None = None,
     ) -> Engine:
         """An engine that answers from the index on disk as it is and never writes it: for
-        processes that answer beside the one that indexes (see ``follow``)."""
-        engine = cls(Path(corpus), Path(index_dir), options=options)
-        engine._index = engine.store.load()
+        processes that answer beside the one that indexes (see ``follow_disk``)."""
+        engine = cls(Path(corpus), Path(index_dir), options=options, warn=warn)
+        engine._load_live()
         return engine
 
     @property
@@ -124,25 +136,66 @@ class Engine:
         """Name of the index generation answers come from now."""
         return self.index.path.name
 
-    def follow(self, generation: str) -> None:
-        """Switch to the live generation on disk when answers should come from ``generation``
-        and this engine still holds another (a re-index happened in the writing process)."""
-        if self._index is None or self._index.path.name != generation:
-            self._index = self.store.load()
+    def _load_live(self) -> Index:
+        # The mark first: should a switch land between the two, the next check sees a new mark
+        # and looks again.
+        mark = self.store.live_mark()
+        index = self.store.load()
+        self._index, self._mark = index, mark
+        return index
+
+    def follow_disk(self) -> bool:
+        """Switch to the live generation on disk if another process made a newer one live;
+        True if it switched. Costs one stat when nothing changed. Never waits: while another
+        thread is switching (or ``refresh`` is building), answers keep the snapshot they have.
+        A live generation that cannot be used (built with other settings, damaged) is left
+        alone with a warning, and the one held goes on answering."""
+        if self._index is None or self.store.live_mark() == self._mark:
+            return False
+        if not self._follow_lock.acquire(blocking=False):
+            return False
+        try:
+            mark = self.store.live_mark()
+            if mark == self._mark:
+                return False
+            held = self._index
+            try:
+                if self.store.live_generation() == held.path.name:
+                    self._mark = mark
+                    return False
+                return self._load_live() is not held
+            except IndexUnusable as exc:
+                self._mark = mark  # warned once per switch on disk, not once per question
+                self._warn(
+                    f"keeping generation {held.path.name}: the live index is unusable: {exc}"
+                )
+                return False
+        finally:
+            self._follow_lock.release()
 
     def refresh(self, progress: Progress | None = None) -> UpdateReport:
         """Bring the index up to date with the corpus; answers keep using the old one until the
-        new generation is complete, then switch in one assignment."""
-        with self._refresh_lock:
+        new generation is complete, then switch in one assignment.
+
+        The report counts what changed since the generation this engine answered from, also
+        when another process had switched the index since (then the update itself may have
+        found nothing to do)."""
+        with self._refresh_lock, self._follow_lock:
+            served = self._index
             report = self.store.update(self.corpus, progress=progress, warn=self._warn)
-            if report.changed_anything or self._index is None:
-                self._index = self.store.load()
+            index = served
+            if served is None or report.changed_anything or report.previous != served.path.name:
+                index = self._load_live()
+            if served is not None and index is not served and report.previous != served.path.name:
+                report = _since(served, index, report)
             return report
 
     @property
     def index(self) -> Index:
         if self._index is None:
             self.refresh()
+        else:
+            self.follow_disk()
         assert self._index is not None
         return self._index
 
@@ -211,3 +264,20 @@ class Engine:
             sources=tuple(hits[:top_k]),
             took_ms=(time.perf_counter() - t0) * 1000,
         )
+
+
+def _since(before: Index, now: Index, report: UpdateReport) -> UpdateReport:
+    """``report`` recounted against ``before``: documents are the same when their files' SHA-1
+    are."""
+    try:
+        old, new = before.fingerprints(), now.fingerprints()
+    except IndexUnusable:
+        return report  # counted against the generation the update started from, then
+    return replace(
+        report,
+        added=tuple(s for s in sorted(new) if s not in old),
+        changed=tuple(s for s in sorted(new) if s in old and old[s] != new[s]),
+        removed=tuple(s for s in sorted(old) if s not in new),
+        unchanged=sum(1 for s, sha in new.items() if old.get(s) == sha),
+        previous=before.path.name,
+    )

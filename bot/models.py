@@ -147,6 +147,9 @@ class UpdateReport:
     skipped: tuple[tuple[str, str], ...] = ()  # (source, reason)
     seconds: float = 0.0
     rebuilt_because: str | None = None  # set when an unusable index was thrown away
+    # The generation the counts are relative to (None: there was none), so that a process still
+    # holding an older one can tell (``Engine.refresh``).
+    previous: str | None = None
 
     @property
     def changed_anything(self) -> bool:

@@ -94,7 +94,7 @@ def test_index_summary_and_unreadable_file_skipped(work: Path):
     (work / "corpus" / "blob.txt").write_bytes(b"\x00\x01\x02binary\x00" * 50)
     r = run("index", cwd=work)
     assert r.returncode == 0, r.stderr
-    assert "Indexed 1 documents" in r.stdout
+    assert "Indexed 1 document, " in r.stdout and " 0 skipped" not in r.stdout
     assert "blob.txt" in r.stderr and r.stderr.count("\n") == 1
     a = json.loads(run("ask", "--json", "what is CECOT's capacity", cwd=work).stdout)
     assert a["answer"].startswith("40,000")
@@ -208,3 +208,88 @@ def test_interactive_prompt_answers_and_quits_on_ctrl_d(work: Path):
         if proc.poll() is None:
             proc.kill()
         os.close(master)
+
+
+def test_every_command_option_and_argument_has_help():
+    import argparse
+
+    from bot.cli import build_parser
+
+    def walk(parser: argparse.ArgumentParser, name: str):
+        for action in parser._actions:
+            yield name, action
+            if isinstance(action, argparse._SubParsersAction):
+                for choice in action._choices_actions:
+                    yield f"{name} {choice.dest}", choice
+                for sub_name, sub in action.choices.items():
+                    yield from walk(sub, f"{name} {sub_name}")
+
+    seen = list(walk(build_parser(), "citebot"))
+    commands = {n for n, _ in seen}
+    assert {"citebot index", "citebot ask", "citebot eval", "citebot discord"} <= commands
+    missing = [
+        f"{n}: {a.option_strings or a.dest}"
+        for n, a in seen
+        if not a.help or a.help == argparse.SUPPRESS
+    ]
+    assert not missing, missing
+    assert len(seen) > 40
+
+
+def test_eval_corpus_defaults_to_citebot_corpus(work: Path, tmp_path: Path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    questions = FIXTURES / "extract_seed_questions.jsonl"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "DISCORD_"))}
+    r = subprocess.run(
+        [sys.executable, "-m", "bot", "eval", str(questions), "--json", "--no-curve"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env | {"CITEBOT_CORPUS": str(work / "corpus")},
+    )
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["corpus"] == str(work / "corpus")
+    assert report["questions"] > 0 and report["span_em"] > 0.5
+    (elsewhere / ".env").write_text("CITEBOT_TOP_K=many\n", encoding="utf-8")
+    r = run("eval", str(questions), cwd=elsewhere)
+    assert r.returncode == 2 and r.stderr == (
+        "citebot: error: CITEBOT_TOP_K=many in .env: expected a whole number\n"
+    )
+
+
+def test_empty_corpus_says_so_on_ask(tmp_path: Path):
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "picture.png").write_bytes(b"\x89PNG")
+    for args in (["ask", "what is it"], ["ask", "--jsonl"]):
+        r = run(*args, cwd=tmp_path, stdin="what is it\n")
+        assert r.returncode == 2 and r.stdout == ""
+        assert r.stderr.count("\n") == 1, r.stderr
+        assert f"no documents to answer from in {tmp_path / 'corpus'}" in r.stderr
+        assert ".md" in r.stderr and "CITEBOT_CORPUS" in r.stderr
+    r = run("index", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout.startswith("Indexed 0 documents, 0 chunks, 0 tokens")
+
+
+def test_progress_shows_an_eta_once_the_total_is_known():
+    from io import StringIO
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from bot.cli import eta_column
+
+    clock = [0.0]
+    column = eta_column()
+    with Progress(
+        column, console=Console(file=StringIO()), get_time=lambda: clock[0], auto_refresh=False
+    ) as bar:
+        task = bar.add_task("indexing", total=None)
+        assert column.render(bar.tasks[0]).plain == ""
+        bar.update(task, completed=0, total=100)
+        for done in (10, 20):
+            clock[0] += 1.0
+            bar.update(task, completed=done)
+        assert column.render(bar.tasks[0]).plain == "eta 0:00:08"

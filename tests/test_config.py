@@ -28,6 +28,32 @@ def test_bad_number_is_a_clear_error():
         Settings.load({"DISCORD_GUILD_ID": "abc"}, None)
 
 
+def test_a_bad_setting_names_the_variable_and_where_it_came_from(tmp_path: Path):
+    env = tmp_path / ".env"
+    env.write_text("CITEBOT_TOP_K=abc\nCITEBOT_COOLDOWN_SECONDS=soon\n", encoding="utf-8")
+    with pytest.raises(SettingsError) as e:
+        Settings.load({}, env)
+    assert str(e.value) == f"CITEBOT_TOP_K=abc in {env}: expected a whole number"
+    with pytest.raises(SettingsError) as e:
+        Settings.load(
+            {"CITEBOT_TOP_K": "3", "CITEBOT_COOLDOWN_SECONDS": "1", "CITEBOT_WATCH": "maybe"}, env
+        )
+    assert str(e.value) == (
+        "CITEBOT_WATCH=maybe in the environment: expected 1 or 0 (true/false, yes/no, on/off)"
+    )
+    with pytest.raises(
+        SettingsError, match=r"^CITEBOT_COOLDOWN_SECONDS=soon in .*\.env: expected a number$"
+    ):
+        Settings.load({"CITEBOT_TOP_K": "3"}, env)
+
+
+@pytest.mark.parametrize(
+    ("value", "watch"), [("1", True), ("yes", True), ("off", False), ("", False)]
+)
+def test_watch_setting(value: str, watch: bool):
+    assert Settings.load({"CITEBOT_WATCH": value}, None).watch is watch
+
+
 def test_missing_dotenv_is_fine(tmp_path: Path):
     assert read_dotenv(tmp_path / "nope") == {}
 

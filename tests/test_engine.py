@@ -140,14 +140,54 @@ def test_a_reader_never_writes_and_follows_the_writer(engine: Engine):
     reader = Engine.reader(engine.corpus, index_dir)
     before = (index_dir / "CURRENT").read_text()
     (engine.corpus / "new.md").write_text("# Bells\n\nThe bell weighs 300 kg.\n", encoding="utf-8")
-    reader.follow(reader.generation)  # the generation it holds: nothing to do
-    assert (index_dir / "CURRENT").read_text() == before
+    assert not reader.follow_disk()  # the generation it holds is still live: nothing to do
     assert not reader.ask("how much does the bell weigh").answered
+    assert (index_dir / "CURRENT").read_text() == before
     engine.refresh()
-    assert reader.generation != engine.generation
-    reader.follow(engine.generation)
-    assert reader.generation == engine.generation
+    # The next question notices the switch on disk by itself.
     assert "300 kg" in (reader.ask("how much does the bell weigh").answer or "")
+    assert reader.generation == engine.generation
+
+
+def test_a_reindex_by_another_process_is_served_and_reported(engine: Engine):
+    """A second engine on the same folders stands for ``citebot index`` run from a shell."""
+    question = "how much does the bell weigh"
+    served = engine.generation
+    assert not engine.ask(question).answered
+    (engine.corpus / "new.md").write_text("# Bells\n\nThe bell weighs 300 kg.\n", encoding="utf-8")
+    shell = Engine(engine.corpus, engine.store.index_dir)
+    assert shell.refresh().added == ("new.md",)
+    assert engine._index is not None and engine._index.path.name == served  # not yet looked
+    assert "300 kg" in (engine.ask(question).answer or "")
+    assert engine.generation == shell.generation != served
+
+    # Another switch by the shell, then a refresh here: counted against what was served.
+    (engine.corpus / "new.md").write_text("# Bells\n\nThe bell weighs 420 kg.\n", encoding="utf-8")
+    (engine.corpus / "seed.txt").unlink()
+    shell.refresh()
+    report = engine.refresh()
+    assert report.changed_anything
+    assert (report.added, report.changed, report.removed) == ((), ("new.md",), ("seed.txt",))
+    assert report.previous != shell.generation and report.stats.documents == 1
+    assert "420 kg" in (engine.ask(question).answer or "")
+    # Nothing new since: nothing changed.
+    assert not engine.refresh().changed_anything
+
+
+def test_an_unusable_live_generation_is_warned_about_and_not_served(engine: Engine):
+    warnings: list[str] = []
+    reader = Engine.reader(engine.corpus, engine.store.index_dir, warn=warnings.append)
+    held = reader.generation
+    other = Engine(
+        engine.corpus,
+        engine.store.index_dir,
+        options=EngineOptions(chunk_tokens=120, chunk_overlap=20),
+    )
+    other.refresh()  # rebuilt with other chunk settings: this reader cannot use it
+    assert reader.ask("what is CECOT's capacity").answer == "40,000 inmates"
+    assert reader.ask("what is CECOT's capacity").answer == "40,000 inmates"
+    assert reader.generation == held
+    assert len(warnings) == 1 and "chunker settings changed" in warnings[0]
 
 
 def test_tune_gc_turns_collection_off_and_freezes_what_is_loaded():

@@ -4,9 +4,9 @@ Extraction is pure Python. In a thread of the bot's process it holds the GIL for
 at a time, and the event loop (gateway heartbeats, the 3-second interaction deadline, every
 other user's defer) queues behind it for each socket call; under a burst of questions that
 showed as second-long waits for a defer. A worker process has a GIL of its own, so the loop
-keeps its core. Workers open the same on-disk index read-only; the bot's own engine stays the
-only writer, and each question carries the generation the bot answers from, so a worker
-follows a re-index at its next question.
+keeps its core. Workers open the same on-disk index read-only and, before each question, look
+(one stat, ``Engine.follow_disk``) whether a newer generation is live, whoever wrote it: the
+bot's /reindex or watcher, ``citebot index`` from a shell, a cron job.
 """
 
 from __future__ import annotations
@@ -32,16 +32,15 @@ def _start_worker(corpus: str, index_dir: str, options: EngineOptions) -> None:
     # Ctrl-C reaches the whole process group; the bot stops its workers itself (AnswerPool.close),
     # and a worker interrupted on its own would only print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_engine = Engine.reader(corpus, index_dir, options=options)
+    _worker_engine = Engine.reader(corpus, index_dir, options=options, warn=log.warning)
     tune_gc()  # the worker only answers
 
 
-def _ask_in_worker(question: str, top_k: int, generation: str) -> Answer:
+def _ask_in_worker(question: str, top_k: int) -> Answer:
     engine = _worker_engine
     if engine is None:
         raise RuntimeError("answer worker started without an engine")
-    if engine.generation != generation:
-        engine.follow(generation)
+    if engine.follow_disk():
         # The collector is off in workers (``tune_gc``): the generation just dropped is freed
         # by reference counting, and by this if any of it sits in a cycle.
         gc.collect()
@@ -91,19 +90,16 @@ class AnswerPool:
         loop = asyncio.get_running_loop()
         if self.processes == 0:
             return await loop.run_in_executor(self._executor, self.engine.ask, question, top_k)
-        generation = self.engine.generation
         executor = self._executor
         try:
-            return await loop.run_in_executor(executor, _ask_in_worker, question, top_k, generation)
+            return await loop.run_in_executor(executor, _ask_in_worker, question, top_k)
         except BrokenProcessPool:
             # A worker died (killed, out of memory): start fresh ones and ask once more.
             if self._executor is executor:
                 log.error("an answer worker died; restarting the answer processes")
                 executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = self._new_executor()
-            return await loop.run_in_executor(
-                self._executor, _ask_in_worker, question, top_k, generation
-            )
+            return await loop.run_in_executor(self._executor, _ask_in_worker, question, top_k)
 
     async def close(self, timeout: float = 5.0) -> None:
         """Stop the workers and wait until they have exited; any still running after

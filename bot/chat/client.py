@@ -26,6 +26,7 @@ from bot.config import Settings
 from bot.engine import Engine, QuestionError
 from bot.feedback import FeedbackStore
 from bot.models import UpdateReport
+from bot.render.numbers import count, number
 
 log = logging.getLogger("citebot.chat")
 
@@ -36,11 +37,6 @@ def point_at(settings: Settings) -> None:
     attributes, so this is process-wide."""
     discord.http.Route.BASE = settings.api_base.rstrip("/")
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
-
-
-def counted(n: int, noun: str) -> str:
-    """``1 server``, ``2,000 chunks``."""
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def printable(text: str) -> str:
@@ -93,6 +89,8 @@ class CitebotBot(commands.Bot):
         self.answering = asyncio.Semaphore(settings.in_flight)
         self.answers = AnswerPool(engine, settings.answer_processes)
         self.synced: bool | None = None  # after setup: True if a sync was sent, False if skipped
+        self._stop_watching = asyncio.Event()
+        self._watcher: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         from bot.chat.commands import install
@@ -104,6 +102,10 @@ class CitebotBot(commands.Bot):
         await self.sync_commands()
         if self.settings.keep_days:
             self.prune_state.start()
+        if self.settings.watch:
+            from bot.chat.watch import watch_corpus
+
+            self._watcher = asyncio.create_task(watch_corpus(self, self._stop_watching))
 
     async def on_ready(self) -> None:
         user = self.user
@@ -113,9 +115,9 @@ class CitebotBot(commands.Bot):
             "logged in as %s (%s) in %s; serving %s, %s from %s",
             printable(user.name),
             user.id,
-            counted(len(self.guilds), "server"),
-            counted(s.documents, "document"),
-            counted(s.chunks, "chunk"),
+            count(len(self.guilds), "server"),
+            count(s.documents, "document"),
+            count(s.chunks, "chunk"),
             self.engine.corpus.resolve(),
         )
 
@@ -130,7 +132,7 @@ class CitebotBot(commands.Bot):
             log.exception("could not delete questions older than %d days", days)
             return
         if removed:
-            log.info("deleted %s older than %d days", counted(removed, "question"), days)
+            log.info("deleted %s older than %d days", count(removed, "question"), days)
 
     # --- command sync -------------------------------------------------------------------
 
@@ -174,12 +176,19 @@ class CitebotBot(commands.Bot):
             return "Please ask a question, e.g. `/ask question: what is …?`"
         limit = self.settings.max_question_chars
         if len(q) > limit:
-            return f"That question is too long ({len(q)} characters; the limit is {limit})."
+            return (
+                f"That question is too long ({count(len(q), 'character')}; "
+                f"the limit is {number(limit)})."
+            )
         return None
 
     async def close(self) -> None:
         self.prune_state.cancel()
+        self._stop_watching.set()
         await super().close()
+        if self._watcher is not None:
+            # The watcher stops within a step of the event; a re-index it runs finishes first.
+            await asyncio.wait({self._watcher}, timeout=10)
         await self.answers.close()
 
     async def answer(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -16,6 +17,7 @@ from typing import Any
 
 from bot.config import DEFAULT_DB, OLD_DB_NAME, Settings
 from bot.feedback import FeedbackStore, move_state
+from bot.render.numbers import count, number
 
 log = logging.getLogger("citebot.chat")
 
@@ -55,6 +57,12 @@ def register(subparsers: Any) -> None:
         "--sync",
         action="store_true",
         help="sync slash commands even if they have not changed since the last sync",
+    )
+    p.add_argument(
+        "--watch",
+        action="store_true",
+        help="re-index in the background when files in the corpus change "
+        "(default: $CITEBOT_WATCH, else off)",
     )
     p.set_defaults(func=cmd_discord)
 
@@ -151,6 +159,8 @@ def _discord(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.discord_token:
         raise UsageError(NO_TOKEN)
     logging.getLogger("citebot").setLevel(logging.INFO)
+    if args.watch:
+        settings = dataclasses.replace(settings, watch=True)
     engine = open_engine(args, settings)
     store = FeedbackStore(db_path(args, settings))
     try:
@@ -185,36 +195,56 @@ def _when(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
 
 
+def _report_payload(r: Any, path: Path) -> dict[str, Any]:
+    return {
+        "state": str(path),
+        "answers": r.answers,
+        "unanswered": r.unanswered,
+        "thumbs_up": r.thumbs_up,
+        "thumbs_down": r.thumbs_down,
+        "gaps": [
+            {"question": g.question, "times": g.times, "last_asked": g.last_asked} for g in r.gaps
+        ],
+        "disliked": [{"question": q, "thumbs_down": n} for q, n in r.disliked],
+    }
+
+
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli import UsageError
+    from bot.cli import EXIT_USAGE, UsageError
+    from bot.feedback import Report
+
+    def fail(message: str) -> int:
+        # --json promises JSON on stdout whatever happens; the one line on stderr as always.
+        if args.json:
+            print(json.dumps({"error": message}, ensure_ascii=False))
+            print(f"citebot: error: {message}", file=sys.stderr)
+            return EXIT_USAGE
+        raise UsageError(message)
 
     if args.limit < 1:
-        raise UsageError("--limit must be at least 1")
+        return fail("--limit must be at least 1")
     path = db_path(args, settings)
     if args.forget_user is not None:
         return forget_user(path, args.forget_user, as_json=args.json)
     if not path.exists():
-        print(f"No bot state at {path} yet: nothing has been asked through Discord.")
+        empty = f"No bot state at {path} yet: nothing has been asked through Discord."
+        if args.json:
+            nothing = Report(0, 0, 0, 0, (), ())
+            print(json.dumps({**_report_payload(nothing, path), "note": empty}))
+        else:
+            print(empty)
         return 0
-    r = FeedbackStore(path).report(args.limit)
+    try:
+        r = FeedbackStore(path).report(args.limit)
+    except (sqlite3.Error, OSError) as e:
+        return fail(f"cannot read the bot's state file {path}: {e}")
     if args.json:
-        payload = {
-            "answers": r.answers,
-            "unanswered": r.unanswered,
-            "thumbs_up": r.thumbs_up,
-            "thumbs_down": r.thumbs_down,
-            "gaps": [
-                {"question": g.question, "times": g.times, "last_asked": g.last_asked}
-                for g in r.gaps
-            ],
-            "disliked": [{"question": q, "thumbs_down": n} for q, n in r.disliked],
-        }
-        print(json.dumps(payload, ensure_ascii=False))
+        print(json.dumps(_report_payload(r, path), ensure_ascii=False))
         return 0
     out = sys.stdout
     print(
-        f"{r.answers} questions asked, {r.unanswered} not answered · "
-        f"feedback: {r.thumbs_up} 👍, {r.thumbs_down} 👎",
+        f"{count(r.answers, 'question')} asked, {number(r.unanswered)} not answered · "
+        f"feedback: {number(r.thumbs_up)} 👍, {number(r.thumbs_down)} 👎",
         file=out,
     )
     if r.gaps:
@@ -240,10 +270,8 @@ def forget_user(path: Path, user_id: int, *, as_json: bool) -> int:
     if as_json:
         print(json.dumps({"user_id": user_id, "questions": questions, "votes": votes}))
     else:
-        from bot.chat.client import counted
-
         print(
             f"Deleted what was stored about member {user_id}: "
-            f"{counted(questions, 'question')}, {counted(votes, 'vote')}."
+            f"{count(questions, 'question')}, {count(votes, 'vote')}."
         )
     return 0

@@ -19,6 +19,7 @@ from bot.chat.replies import APOLOGY, NO_MENTIONS, defer, reply
 from bot.engine import QuestionError
 from bot.ingest import CorpusError
 from bot.models import UpdateReport
+from bot.render.numbers import count, number
 
 if TYPE_CHECKING:
     from bot.chat.client import CitebotBot
@@ -50,16 +51,18 @@ def describe_update(report: UpdateReport) -> list[str]:
     if report.rebuilt_because:
         lines.append(f"Rebuilt from scratch: {embeds.escape(report.rebuilt_because)}")
     lines += [
-        f"**Added:** {len(report.added)}{names(report.added)}",
-        f"**Changed:** {len(report.changed)}{names(report.changed)}",
-        f"**Removed:** {len(report.removed)}{names(report.removed)}",
-        f"**Unchanged:** {report.unchanged}",
+        f"**Added:** {number(len(report.added))}{names(report.added)}",
+        f"**Changed:** {number(len(report.changed))}{names(report.changed)}",
+        f"**Removed:** {number(len(report.removed))}{names(report.removed)}",
+        f"**Unchanged:** {number(report.unchanged)}",
     ]
     if report.skipped:
-        lines.append(
-            f"**Skipped:** {len(report.skipped)}{names(tuple(x for x, _ in report.skipped))}"
-        )
-    lines.append(f"Now {s.documents} documents, {s.chunks} chunks · took {report.seconds:.2f} s")
+        skipped = tuple(x for x, _ in report.skipped)
+        lines.append(f"**Skipped:** {number(len(skipped))}{names(skipped)}")
+    lines.append(
+        f"Now {count(s.documents, 'document')}, {count(s.chunks, 'chunk')} · "
+        f"took {report.seconds:.2f} s"
+    )
     return lines
 
 
@@ -94,16 +97,16 @@ def install(bot: "CitebotBot") -> None:
     async def sources(interaction: discord.Interaction[Any]) -> None:
         stats, names = await asyncio.to_thread(lambda: (bot.engine.stats, bot.engine.sources()))
         lines = [
-            f"**Documents:** {stats.documents}",
-            f"**Chunks:** {stats.chunks}",
-            f"**Tokens:** {stats.tokens}",
+            f"**Documents:** {number(stats.documents)}",
+            f"**Chunks:** {number(stats.chunks)}",
+            f"**Tokens:** {number(stats.tokens)}",
             f"**Last indexed:** <t:{int(stats.built_at)}:f> (<t:{int(stats.built_at)}:R>)",
             f"**Version:** citebot {__version__}",
             "",
         ]
         lines += [f"• {embeds.escape(n)}" for n in names[:SOURCES_LISTED]]
         if len(names) > SOURCES_LISTED:
-            lines.append(f"… and {len(names) - SOURCES_LISTED} more")
+            lines.append(f"… and {number(len(names) - SOURCES_LISTED)} more")
         await reply(interaction, embed=embeds.text_embed("What I know", lines), ephemeral=True)
 
     @tree.command(name="reindex", description="Re-read the documents folder (Manage Server only)")

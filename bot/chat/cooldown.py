@@ -7,6 +7,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from bot.render.numbers import count
+
 
 class Cooldown:
     def __init__(self, rate: int, per: float, clock: Callable[[], float] = time.monotonic) -> None:
@@ -34,5 +36,5 @@ class Cooldown:
     def message(self, retry_after: float) -> str:
         return (
             f"You're asking quickly — please wait {max(1, round(retry_after))} s "
-            f"(limit: {self.rate} questions per {self.per:g} s)."
+            f"(limit: {count(self.rate, 'question')} per {self.per:g} s)."
         )

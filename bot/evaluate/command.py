@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.config import Settings
 from bot.evaluate import loaders, runner
 
 
@@ -21,12 +22,18 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
             "folder: nDCG@10 and R@100. JSONL questions: asked against --corpus."
         ),
     )
-    p.add_argument("file", type=Path, metavar="FILE", help="SQuAD .json, BEIR folder or .jsonl")
+    p.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE",
+        help="SQuAD .json, BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv) or .jsonl "
+        "questions (README, Answer quality)",
+    )
     p.add_argument(
         "--corpus",
         type=Path,
-        default=Path("corpus"),
-        help="documents for a JSONL question file (default ./corpus)",
+        metavar="DIR",
+        help="documents for a JSONL question file (default $CITEBOT_CORPUS or ./corpus)",
     )
     p.add_argument(
         "--articles",
@@ -40,12 +47,21 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="SQuAD articles left out of the index; their questions must be withheld",
     )
     p.add_argument("--threshold", type=float, help="abstention threshold (default: shipped)")
-    p.add_argument("--limit", type=int, help="ask at most N questions (spread over the set)")
+    p.add_argument(
+        "--limit", type=int, metavar="N", help="ask at most N questions (spread over the set)"
+    )
     p.add_argument("--split", default="test", help="BEIR qrels split (default test)")
-    p.add_argument("--chunk-tokens", type=int)
-    p.add_argument("--chunk-overlap", type=int)
-    p.add_argument("--k1", type=float)
-    p.add_argument("--b", type=float)
+    p.add_argument(
+        "--chunk-tokens", type=int, metavar="N", help="chunk size in tokens (default: shipped)"
+    )
+    p.add_argument(
+        "--chunk-overlap",
+        type=int,
+        metavar="N",
+        help="tokens of sentence overlap between chunks (default: shipped)",
+    )
+    p.add_argument("--k1", type=float, help="BM25 term-frequency saturation (default 1.2)")
+    p.add_argument("--b", type=float, help="BM25 length normalisation (default 0.75)")
     p.add_argument(
         "--headings",
         dest="include_headings",
@@ -53,8 +69,15 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         help="index section headings with each chunk",
     )
-    p.add_argument("--no-headings", dest="include_headings", action="store_false")
-    p.add_argument("--candidates", type=int, help="chunks handed to the extractor")
+    p.add_argument(
+        "--no-headings",
+        dest="include_headings",
+        action="store_false",
+        help="index chunk text alone, without its title and section",
+    )
+    p.add_argument(
+        "--candidates", type=int, help="chunks handed to the extractor (default: shipped)"
+    )
     p.add_argument(
         "--rerank-depth",
         type=int,
@@ -64,7 +87,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--no-curve", dest="curve", action="store_false", help="leave the threshold curve out"
     )
-    p.add_argument("--details", type=Path, help="write one JSON line per question here")
+    p.add_argument(
+        "--details", type=Path, metavar="FILE", help="write one JSON line per question to FILE"
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_eval)
     return p
@@ -109,10 +134,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         return report
     if kind == loaders.JSONL:
         questions = loaders.load_questions(args.file)
-        results = runner.run_questions(
-            questions, args.corpus, options, progress=_progress("questions")
-        )
-        report["corpus"] = str(args.corpus)
+        corpus = args.corpus if args.corpus is not None else Settings.load().corpus
+        results = runner.run_questions(questions, corpus, options, progress=_progress("questions"))
+        report["corpus"] = str(corpus)
     else:
         articles = loaders.load_squad(args.file)
         asked = loaders.parse_ranges(args.articles, len(articles))
@@ -171,13 +195,15 @@ def print_report(report: dict[str, Any], out=sys.stdout) -> None:
             print("  " + "  ".join(f"{_fmt(row.get(c)):>22}" for c in cols), file=out)
 
 
-def cmd_eval(args: argparse.Namespace, _settings: Any = None) -> int:
+def cmd_eval(args: argparse.Namespace, settings: Settings | None = None) -> int:
+    if args.corpus is None and settings is not None:
+        args.corpus = settings.corpus
     if not args.file.exists():
         print(f"citebot: error: {args.file} does not exist", file=sys.stderr)
         return 2
     try:
         report = run(args)
-    except ValueError as e:
+    except ValueError as e:  # SettingsError included
         print(f"citebot: error: {e}", file=sys.stderr)
         return 2
     if args.json:

@@ -187,6 +187,9 @@ class Index:
         _expect(int(self._doc_lines[-1]) == counts["lines"], "document line ranges")
         self._texts = _map_file(gen / "texts.bin")
         self._docmeta = _map_file(gen / "docmeta.bin")
+        # Mapped now, read only if asked (``fingerprints``): a writer deletes this folder once it
+        # switches to a newer generation, and the map keeps the file readable after that.
+        self._files = _map_file(gen / "files.json")
         _expect(len(self._texts) == int(self._doc_bytes[-1]), "texts.bin size")
         _expect(len(self._docmeta) == int(self._docmeta_off[-1]), "docmeta.bin size")
         self._vocab = {t: i for i, t in enumerate(vocab)}
@@ -305,6 +308,14 @@ class Index:
     def vocabulary_size(self) -> int:
         return len(self._vocab)
 
+    def fingerprints(self) -> dict[str, str]:
+        """source -> SHA-1 of the file each document was read from."""
+        try:
+            data = json.loads(bytes(self._files))
+            return {s: str(fp[2]) for s, fp in data["files"].items()}
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+            raise IndexUnusable(f"corrupt files.json: {exc!r}") from None
+
 
 # -- writing -------------------------------------------------------------------------------------
 
@@ -405,6 +416,22 @@ class IndexStore:
         if not _GEN.match(name):
             raise IndexUnusable(f"CURRENT names no generation: {name[:40]!r}")
         return self.index_dir / name
+
+    def live_mark(self) -> tuple[int, int, int] | None:
+        """Identity of the CURRENT pointer (inode, mtime, size), None if there is none: one
+        stat. ``_switch`` replaces the file, so every switch of generation, by any process,
+        changes it (an inode freed by an earlier switch could come back, but not within the
+        same timestamp tick: writing a generation takes longer)."""
+        try:
+            st = os.stat(self.index_dir / "CURRENT")
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def live_generation(self) -> str | None:
+        """Name of the live generation on disk (None if there is none)."""
+        gen = self._current()
+        return None if gen is None else gen.name
 
     def load(self) -> Index:
         """The live generation; raises IndexUnusable if there is none or it cannot be used."""
@@ -533,6 +560,7 @@ class IndexStore:
                 skipped=skipped,
                 seconds=time.perf_counter() - t0,
                 rebuilt_because=rebuilt_because,
+                previous=None if old is None else old.path.name,
             )
 
         content_same = old is not None and not (added or changed or removed)

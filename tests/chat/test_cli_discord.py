@@ -112,12 +112,11 @@ async def test_citebot_discord_serves_until_interrupted(standin: StandIn, tmp_pa
     )
     code, out, _ = await finish(report)
     assert code == 0
-    assert out.startswith("1 questions asked, 0 not answered")
+    assert out.startswith("1 question asked, 0 not answered")
 
 
-@pytest.mark.parametrize("args", [["report"], ["report", "--json"]])
-async def test_report_without_state(tmp_path: Path, args: list[str]) -> None:
-    code, out, _ = await finish(await citebot(*args, cwd=tmp_path, env=clean_env()))
+async def test_report_without_state(tmp_path: Path) -> None:
+    code, out, _ = await finish(await citebot("report", cwd=tmp_path, env=clean_env()))
     assert code == 0 and "nothing has been asked" in out
 
 
@@ -323,3 +322,25 @@ async def test_sigterm_during_the_start_up_index_build_leaves_nothing(tmp_path: 
     assert code == 0, err
     assert "SIGTERM received; stopping" in err and "Traceback" not in err, err
     assert not (tmp_path / "state").exists()  # stopped before the bot went any further
+
+
+async def test_report_json_is_json_in_every_case(tmp_path: Path) -> None:
+    env = clean_env()
+    code, out, _ = await finish(await citebot("report", "--json", cwd=tmp_path, env=env))
+    empty = json.loads(out)
+    assert code == 0 and empty["answers"] == 0 and empty["gaps"] == []
+    assert "nothing has been asked" in empty["note"]
+
+    code, out, err = await finish(
+        await citebot("report", "--json", "--limit", "0", cwd=tmp_path, env=env)
+    )
+    assert code == 2 and json.loads(out) == {"error": "--limit must be at least 1"}
+    assert err == "citebot: error: --limit must be at least 1\n"
+
+    (tmp_path / "state.sqlite3").write_bytes(b"not a database, " * 100)
+    env = clean_env(CITEBOT_DB=str(tmp_path / "state.sqlite3"))
+    code, out, err = await finish(await citebot("report", "--json", cwd=tmp_path, env=env))
+    assert code == 2 and "cannot read the bot's state file" in json.loads(out)["error"]
+    assert err.count("\n") == 1 and "Traceback" not in err
+    code, out, err = await finish(await citebot("report", cwd=tmp_path, env=env))
+    assert code == 2 and out == "" and "cannot read the bot's state file" in err

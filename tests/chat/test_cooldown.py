@@ -28,3 +28,8 @@ def test_rate_per_window_per_user() -> None:
 def test_zero_window_disables() -> None:
     cd = Cooldown(rate=1, per=0)
     assert all(cd.hit(1) is None for _ in range(10))
+
+
+def test_message_counts_agree_in_number():
+    assert "(limit: 1 question per 10 s)" in Cooldown(1, 10).message(3)
+    assert "(limit: 3 questions per 10 s)" in Cooldown(3, 10).message(3)

@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -518,3 +519,53 @@ async def test_questions_older_than_keep_days_are_deleted_at_start(
             await asyncio.sleep(0.05)
         assert store.answer(old) is None
         assert store.answer(recent) is not None
+
+
+async def test_a_shell_reindex_is_served_and_then_reported(
+    standin: StandIn, tmp_path: Path
+) -> None:
+    """``citebot index`` run from a shell (a real subprocess) while the bot runs: the answer
+    worker serves the new generation at the next question, and /reindex then counts the change
+    against what the bot had loaded instead of saying "nothing changed"."""
+    corpus = make_corpus(tmp_path / "corpus")
+    engine = Engine.open(corpus, tmp_path / "index")
+    question = "what colour is the lighthouse keeper's boat"
+    async with running_bot(standin, engine, tmp_path) as running:
+        assert running.settings.answer_processes == 1
+        since = len(standin.requests)
+        before = await standin.slash("ask", {"question": question})
+        assert only_embed(await reply_to(standin, before, since))["description"].startswith(
+            NOT_FOUND
+        )
+        (corpus / "harbour.txt").write_text(
+            "The Harbour\n\nThe lighthouse keeper's boat is painted bright orange so that the "
+            "rescue crews can see it in fog.\n",
+            encoding="utf-8",
+        )
+        shell = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "index",
+            "--corpus",
+            str(corpus),
+            "--index",
+            str(tmp_path / "index"),
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await asyncio.wait_for(shell.communicate(), 60)
+        assert shell.returncode == 0 and b"1 added" in out
+        after = await standin.slash("ask", {"question": question})
+        answered = only_embed(await reply_to(standin, after, since))["description"]
+        assert re.search(r"\*\*[^*]*bright orange[^*]*\*\*", answered), answered
+
+        it = await standin.slash("reindex", by=standin.admin)
+        embed = only_embed(await reply_to(standin, it, since))
+        assert embed["title"] == "Re-indexed"
+        assert "**Added:** 1 (harbour.txt)" in displayed(embed["description"])
+        assert "Now 3 documents, " in embed["description"]
+        it = await standin.slash("reindex", by=standin.admin)
+        assert only_embed(await reply_to(standin, it, since))["title"] == (
+            "Re-indexed: nothing changed"
+        )

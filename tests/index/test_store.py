@@ -117,6 +117,26 @@ def test_unchanged_corpus_writes_nothing(make_store, corpus):
     assert {p: p.stat().st_mtime_ns for p in store.index_dir.rglob("*")} == mtimes
 
 
+def test_live_mark_changes_with_every_switch_and_only_then(make_store, corpus):
+    store = make_store()
+    assert store.live_mark() is None and store.live_generation() is None
+    write_doc(corpus / "a.md", random.Random(1))
+    store.update(corpus)
+    first = store.live_mark()
+    index = store.load()
+    assert first is not None and store.live_generation() == index.path.name
+    store.update(corpus)  # nothing changed: no switch
+    assert store.live_mark() == first
+    marks = {first}
+    for seed in (2, 3):
+        write_doc(corpus / f"d{seed}.md", random.Random(seed))
+        store.update(corpus)
+        marks.add(store.live_mark())
+    assert len(marks) == 3
+    # The first generation is deleted by now; what it indexed can still be told.
+    assert not index.path.exists() and list(index.fingerprints()) == ["a.md"]
+
+
 def test_touched_file_is_not_reindexed_but_its_stat_is_kept(make_store, corpus):
     path = corpus / "a.md"
     write_doc(path, random.Random(1))
