@@ -54,6 +54,17 @@ def _float(value: str | None, default: float) -> float:
         raise SettingsError(f"expected a number, got {value!r}") from None
 
 
+def _bool(value: str | None) -> bool:
+    if value is None or not value.strip():
+        return False
+    v = value.strip().lower()
+    if v in ("1", "true", "yes", "on"):
+        return True
+    if v in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"expected on or off, got {value!r}")
+
+
 class SettingsError(ValueError):
     pass
 
@@ -77,6 +88,15 @@ class Settings:
     answer_processes: int = 1
     # Interactions in each stage (acknowledging, answering) at once; see CitebotBot.__init__.
     in_flight: int = 8
+    # Auto-answer in forums (opt-in per channel with /autoanswer): stricter than asked-for
+    # answers, since nobody asked the bot; at most RATE replies per server per SECONDS; posts
+    # beyond QUEUE waiting are dropped, not delayed.
+    autoanswer_min_confidence: float = 0.8
+    autoanswer_rate: int = 5
+    autoanswer_seconds: float = 60.0
+    autoanswer_queue: int = 20
+    # The privileged Message Content intent: without it a post is answered from its title alone.
+    message_content: bool = False
 
     @classmethod
     def load(
@@ -105,4 +125,9 @@ class Settings:
             db_path=Path(g("CITEBOT_DB") or index_dir / "citebot.sqlite3"),
             answer_processes=max(0, _int(g("CITEBOT_ANSWER_PROCESSES"), 1) or 0),
             in_flight=max(1, _int(g("CITEBOT_IN_FLIGHT"), 8) or 1),
+            autoanswer_min_confidence=_float(g("CITEBOT_AUTOANSWER_MIN_CONFIDENCE"), 0.8),
+            autoanswer_rate=max(1, _int(g("CITEBOT_AUTOANSWER_RATE"), 5) or 1),
+            autoanswer_seconds=max(0.0, _float(g("CITEBOT_AUTOANSWER_SECONDS"), 60.0)),
+            autoanswer_queue=max(1, _int(g("CITEBOT_AUTOANSWER_QUEUE"), 20) or 1),
+            message_content=_bool(g("DISCORD_MESSAGE_CONTENT")),
         )

@@ -19,9 +19,10 @@ from discord.ext import commands
 
 from bot.chat import embeds
 from bot.chat.answering import AnswerPool
+from bot.chat.autoanswer import AutoAnswer
 from bot.chat.cooldown import Cooldown
 from bot.chat.replies import APOLOGY, NO_MENTIONS, reply
-from bot.chat.views import SourceButton, VoteButton, answer_view
+from bot.chat.views import DYNAMIC_ITEMS, answer_view
 from bot.config import Settings
 from bot.engine import Engine, QuestionError
 from bot.feedback import FeedbackStore
@@ -60,10 +61,13 @@ class CitebotBot(commands.Bot):
         # The bot never joins voice; without this discord.py warns about missing voice libraries.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         # Default intents only: mentions and DMs carry their content without the privileged
-        # message-content intent, and those are the only messages the bot reads.
+        # message-content intent, and those are the only messages the bot reads, unless the
+        # admin opts in so that auto-answer reads a forum post's first message too.
+        intents = discord.Intents.default()
+        intents.message_content = settings.message_content
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=discord.Intents.default(),
+            intents=intents,
             help_command=None,
             allowed_mentions=NO_MENTIONS,
         )
@@ -82,15 +86,20 @@ class CitebotBot(commands.Bot):
         self.acknowledging = asyncio.Semaphore(settings.in_flight)
         self.answering = asyncio.Semaphore(settings.in_flight)
         self.answers = AnswerPool(engine, settings.answer_processes)
+        self.autoanswer = AutoAnswer(self)
         self.synced: bool | None = None  # after setup: True if a sync was sent, False if skipped
 
     async def setup_hook(self) -> None:
+        from bot.chat import autoanswer, explain
         from bot.chat.commands import install
 
         settle_heap()
         await self.answers.start()
+        await self.autoanswer.start()
         install(self)
-        self.add_dynamic_items(SourceButton, VoteButton)
+        explain.install(self)
+        autoanswer.install(self, self.autoanswer)
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
         await self.sync_commands()
 
     # --- command sync -------------------------------------------------------------------
@@ -139,6 +148,7 @@ class CitebotBot(commands.Bot):
         return None
 
     async def close(self) -> None:
+        await self.autoanswer.close()
         await super().close()
         self.answers.close()
 
@@ -206,7 +216,12 @@ class CitebotBot(commands.Bot):
     async def on_message(self, message: discord.Message) -> None:
         from bot.chat.commands import handle_message
 
+        if self.autoanswer.first_message(message):
+            return
         await handle_message(self, message)
+
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        self.autoanswer.thread_created(thread)
 
 
 __all__ = ["APOLOGY", "CitebotBot", "QuestionError", "point_at"]

@@ -72,7 +72,8 @@ def assert_capacity_answer(rec: Recorded) -> None:
     assert displayed(fields["Source"]) == f"{SEED} › What is the CECOT? · line 9"
     assert float(fields["Confidence"]) > 0.5
     ids = [c["custom_id"] for row in body["components"] for c in row["components"]]
-    assert len(ids) == 3 and ids[0].startswith("citebot:source:")
+    assert len(ids) == 4 and ids[0].startswith("citebot:source:")
+    assert ids[3].startswith("citebot:why:")
 
 
 async def test_login_identify_heartbeat_and_guild_sync(
@@ -84,7 +85,19 @@ async def test_login_identify_heartbeat_and_guild_sync(
         put = await standin.wait_request(
             "PUT", rf"/applications/{standin.app_id}/guilds/{standin.guild_id}/commands"
         )
-        assert sorted(c["name"] for c in put.body) == ["ask", "reindex", "sources"]
+        assert sorted(c["name"] for c in put.body) == [
+            "Ask citebot",
+            "ask",
+            "autoanswer",
+            "reindex",
+            "sources",
+        ]
+        menu = next(c for c in put.body if c["name"] == "Ask citebot")
+        assert menu["type"] == 3  # a message context-menu command
+        auto = next(c for c in put.body if c["name"] == "autoanswer")
+        assert int(auto["default_member_permissions"]) == 1 << 5  # Manage Server
+        # text, announcement, forum and media channels (discord.py adds each class's kin)
+        assert sorted(auto["options"][0]["channel_types"]) == [0, 5, 15, 16]
         ask = next(c for c in put.body if c["name"] == "ask")
         assert ask["options"][0]["max_length"] == running.settings.max_question_chars
         assert not standin.find("PUT", rf"/applications/{standin.app_id}/commands")
@@ -306,7 +319,7 @@ async def test_buttons_show_source_and_store_feedback(
         rec = await reply_to(standin, it, since)
         message = standin.messages[max(standin.messages)]
         ids = [c["custom_id"] for row in message["components"] for c in row["components"]]
-        source_id, up_id, down_id = ids
+        source_id, up_id, down_id, _why = ids
         answer_id = int(source_id.rsplit(":", 1)[1])
         assert rec.body["components"] == message["components"]
 
