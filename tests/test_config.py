@@ -30,3 +30,15 @@ def test_bad_number_is_a_clear_error():
 
 def test_missing_dotenv_is_fine(tmp_path: Path):
     assert read_dotenv(tmp_path / "nope") == {}
+
+
+def test_autoanswer_settings_and_the_message_content_switch():
+    s = Settings.load({}, None)
+    assert (s.autoanswer_min_confidence, s.autoanswer_rate, s.autoanswer_queue) == (0.8, 5, 20)
+    assert s.message_content is False
+    s = Settings.load(
+        {"CITEBOT_AUTOANSWER_MIN_CONFIDENCE": "0.9", "DISCORD_MESSAGE_CONTENT": "on"}, None
+    )
+    assert s.autoanswer_min_confidence == 0.9 and s.message_content is True
+    with pytest.raises(SettingsError, match="on or off"):
+        Settings.load({"DISCORD_MESSAGE_CONTENT": "maybe"}, None)

@@ -226,14 +226,11 @@ def explain_embed(answer: Answer, ex: Explanation, *, changed: bool = False) -> 
     chunks = ex.chunks[:EXPLAINED_CHUNKS]
     if chunks:
         per_line = FIELD_VALUE_MAX // len(chunks) - 1
-        lines = [
-            fit(
-                f"{h.rank + 1}. {location(h.chunk.source, h.chunk.section, h.chunk.line)}",
-                per_line - 8,
-            )
-            + f" · {h.score:.2f}"
-            for h in chunks
-        ]
+        lines = []
+        for h in chunks:
+            score = f" · {h.score:.2f}"
+            where = location(h.chunk.source, h.chunk.section, h.chunk.line)
+            lines.append(fit(f"{h.rank + 1}. {where}", per_line - len(score)) + score)
         embed.add_field(name="Chunks (retrieval score)", value="\n".join(lines), inline=False)
     scores = [f"Answer span: {_score(ex.score)}"]
     if ex.runner_up is not None:
