@@ -33,6 +33,15 @@ def posts_in(standin: StandIn, thread_id: int | str, since: int = 0) -> list[Rec
     return [r for r in standin.replies(since) if r.path == f"/channels/{thread_id}/messages"]
 
 
+def bot_message_in(standin: StandIn, thread_id: str) -> dict[str, Any]:
+    """The bot's message in a thread, as a click on its buttons carries it."""
+    return next(
+        m
+        for m in standin.messages.values()
+        if m["channel_id"] == thread_id and m["author"]["id"] == standin.bot_user["id"]
+    )
+
+
 def button_ids(rec: Recorded) -> list[str]:
     body = message_body(rec)
     return [c["custom_id"] for row in body.get("components") or [] for c in row["components"]]
@@ -71,6 +80,10 @@ async def test_enabled_forum_post_is_answered_once_in_its_thread(
         ids = button_ids(rec)
         assert ids[0].startswith("citebot:source:") and ids[3].startswith("citebot:why:")
         assert ids[4] == f"citebot:solved:{ids[0].rsplit(':', 1)[1]}:{standin.member['id']}"
+        # The thread's one unasked-for reply is taken, in the state file (another instance, or
+        # this one after a restart, cannot claim it again).
+        state = AutoAnswerState(running.settings.db_path)
+        assert state.claim_thread(standin.guild_id, int(thread["id"])) is False
 
         # The same starter message again (a replayed event) and the author's next message in
         # the thread: no second unasked-for reply.
@@ -163,11 +176,7 @@ async def test_solved_button_tags_the_post_for_its_author_only(
         await enable(standin, standin.plain_forum_id)
         thread, _ = await standin.create_thread(CAPACITY_Q, "", tags=(standin.question_tag_id,))
         [rec] = await standin.wait_for(lambda: posts_in(standin, thread["id"]), 15)
-        answer_msg = next(
-            m
-            for m in standin.messages.values()
-            if m["channel_id"] == thread["id"] and m["author"]["id"] == standin.bot_user["id"]
-        )
+        answer_msg = bot_message_in(standin, thread["id"])
         solved = button_ids(rec)[4]
         answer_id = int(solved.split(":")[2])
 
@@ -191,15 +200,21 @@ async def test_solved_button_tags_the_post_for_its_author_only(
         # A forum without a "Solved" tag: thanks, and nothing to apply.
         plain, _ = await answered_post(standin, CAPACITY_Q, parent_id=standin.plain_forum_id)
         [rec] = posts_in(standin, plain["id"])
-        answer_msg = next(
-            m
-            for m in standin.messages.values()
-            if m["channel_id"] == plain["id"] and m["author"]["id"] == standin.bot_user["id"]
-        )
+        answer_msg = bot_message_in(standin, plain["id"])
         since = len(standin.requests)
         it = await standin.click(answer_msg, button_ids(rec)[4])
         assert "no “Solved” tag" in message_body(await reply_to(standin, it, since))["content"]
         assert standin.find("PATCH", r"/channels/\d+", since) == []
+
+        # Without Manage Threads Discord refuses the tag (403): the author is told why.
+        standin.bot_may_manage_threads = False
+        denied, _ = await answered_post(standin, CAPACITY_Q)
+        [rec] = posts_in(standin, denied["id"])
+        answer_msg = bot_message_in(standin, denied["id"])
+        since = len(standin.requests)
+        it = await standin.click(answer_msg, button_ids(rec)[4])
+        assert "Manage Threads" in message_body(await reply_to(standin, it, since))["content"]
+        assert standin.threads[int(denied["id"])]["applied_tags"] == []
 
 
 async def test_message_menu_answers_privately_then_posts_publicly(
