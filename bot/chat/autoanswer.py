@@ -67,6 +67,9 @@ class AutoAnswer:
         self.per_server = Cooldown(s.autoanswer_rate, s.autoanswer_seconds)
         self.queue: asyncio.Queue[Post] = asyncio.Queue(maxsize=s.autoanswer_queue)
         self._waiting: OrderedDict[int, _Waiting] = OrderedDict()
+        # Forum starter messages that came before their THREAD_CREATE (events of two kinds
+        # carry no promise of order), kept until it comes.
+        self._early: OrderedDict[int, discord.Message] = OrderedDict()
         # Enabled channels, read once at start and kept in step by ``set_channel``: a new
         # post's first message follows its thread at once, so the check must not wait.
         self.channels: dict[int, int] = {}  # channel → its server
@@ -106,12 +109,19 @@ class AutoAnswer:
         self._waiting[thread.id] = _Waiting(thread.guild.id, thread.owner_id, thread.name)
         while len(self._waiting) > WAITING_MAX:
             self._waiting.popitem(last=False)
+        early = self._early.pop(thread.id, None)
+        if early is not None:
+            self.first_message(early)
 
     def first_message(self, message: discord.Message) -> bool:
         """Queue ``message`` when it opens a thread waiting for one; True when it did (the
         caller answers it no other way). A post that mentions the bot asks it: the mention
         is answered as usual and the post gets no unasked-for reply besides."""
         waiting = self._waiting.get(message.channel.id)
+        if waiting is None and message.id == message.channel.id and not message.author.bot:
+            self._early[message.id] = message
+            while len(self._early) > WAITING_MAX:
+                self._early.popitem(last=False)
         if waiting is None or message.author.id != waiting.owner_id or message.author.bot:
             return False
         del self._waiting[message.channel.id]

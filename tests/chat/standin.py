@@ -704,11 +704,13 @@ class StandIn:
         by: dict[str, Any] | None = None,
         tags: tuple[int, ...] = (),
         mention_bot: bool = False,
+        message_first: bool = False,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """A member opens a post in a forum (or a thread in a text channel, ``parent_id``) and
         writes its first message: THREAD_CREATE (newly created), then MESSAGE_CREATE with the
         thread's id. The content is blank unless the bot has the Message Content intent or is
-        mentioned, as on Discord."""
+        mentioned, as on Discord. ``message_first`` sends the two events the other way round
+        (nothing promises their order)."""
         by = by or self.member
         parent_id = parent_id or self.forum_id
         tid = snowflake()
@@ -735,7 +737,8 @@ class StandIn:
             },
         }
         self.threads[tid] = thread
-        await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
+        if not message_first:
+            await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
         mentions = [self.bot_user] if mention_bot else []
         if mention_bot:
             content = f"<@{self.bot_user['id']}> {content}"
@@ -744,6 +747,8 @@ class StandIn:
         msg["id"] = str(tid)  # a forum post's starter message has the thread's id
         self.messages[tid] = {**msg, "content": content}
         await self.dispatch("MESSAGE_CREATE", msg)
+        if message_first:
+            await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
         return thread, self.messages[tid]
 
     @staticmethod

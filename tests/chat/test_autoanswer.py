@@ -95,6 +95,10 @@ async def test_enabled_forum_post_is_answered_once_in_its_thread(
         assert posts_in(standin, thread["id"], since) == []
         await standin.wait_for(lambda: running.bot.autoanswer.replied == 2)
 
+        # The starter message before its THREAD_CREATE: answered all the same.
+        _, rec = await answered_post(standin, CAPACITY_Q, message_first=True)
+        assert "**40,000 inmates**" in only_embed(rec)["description"]
+
         # A thread in an enabled text channel is answered the same way.
         await enable(standin, standin.channel_id)
         _, rec = await answered_post(standin, CAPACITY_Q, parent_id=standin.channel_id)
