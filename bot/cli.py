@@ -131,9 +131,14 @@ def _print_answer(answer, out: TextIO, as_json: bool) -> None:
 
     console = Console(file=out, highlight=False, soft_wrap=True)
     console.print(render_answer(answer, color=console.is_terminal), end="")
+    if answer.explanation is not None:
+        from bot.render.terminal import render_explanation
+
+        text = render_explanation(answer, answer.explanation, color=console.is_terminal)
+        console.print(text, end="")
 
 
-def _jsonl(engine, top_k: int, stdin: TextIO, out: TextIO) -> None:
+def _jsonl(engine, top_k: int, stdin: TextIO, out: TextIO, explain: bool = False) -> None:
     """One JSON object out per line in, in order; a bad line yields an ``error`` object."""
     from bot.engine import QuestionError
     from bot.render.payload import answer_payload
@@ -157,7 +162,7 @@ def _jsonl(engine, top_k: int, stdin: TextIO, out: TextIO) -> None:
                     print(json.dumps(result, ensure_ascii=False), file=out, flush=True)
                     continue
         try:
-            payload = answer_payload(engine.ask(question, top_k), qid)
+            payload = answer_payload(engine.ask(question, top_k, explain=explain), qid)
         except QuestionError as e:
             payload = {"question": question, "error": str(e)}
             if qid is not None:
@@ -165,7 +170,7 @@ def _jsonl(engine, top_k: int, stdin: TextIO, out: TextIO) -> None:
         print(json.dumps(payload, ensure_ascii=False), file=out, flush=True)
 
 
-def _interactive(engine, top_k: int, history: Path) -> int:
+def _interactive(engine, top_k: int, history: Path, explain: bool = False) -> int:
     """The local query mode: a prompt with history; Ctrl-D quits."""
     from bot.engine import QuestionError
 
@@ -191,7 +196,8 @@ def _interactive(engine, top_k: int, history: Path) -> int:
             if not question.strip():
                 continue
             try:
-                _print_answer(engine.ask(question, top_k), sys.stdout, as_json=False)
+                answer = engine.ask(question, top_k, explain=explain)
+                _print_answer(answer, sys.stdout, as_json=False)
             except QuestionError as e:
                 print(str(e))
     except KeyboardInterrupt:
@@ -233,16 +239,17 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.jsonl:
         if question:
             raise UsageError("--jsonl reads questions from stdin; give no QUESTION argument")
-        _jsonl(answering_engine(args, settings), top_k, sys.stdin, sys.stdout)
+        _jsonl(answering_engine(args, settings), top_k, sys.stdin, sys.stdout, args.explain)
         return 0
     if not args.question:
         if sys.stdin.isatty() and sys.stdout.isatty() and not args.json:
             _, index_dir = corpus_paths(args, settings)
-            return _interactive(answering_engine(args, settings), top_k, index_dir / "history")
+            engine = answering_engine(args, settings)
+            return _interactive(engine, top_k, index_dir / "history", args.explain)
         raise UsageError('no question given (try: citebot ask "what is ...?")')
     engine = answering_engine(args, settings)
     try:
-        answer = engine.ask(question, top_k)
+        answer = engine.ask(question, top_k, explain=args.explain)
     except QuestionError as e:
         raise UsageError(str(e)) from None
     _print_answer(answer, sys.stdout, args.json)
@@ -286,6 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help='questions from stdin (plain lines or {"id", "question"} objects), one JSON answer '
         "per line out",
+    )
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="also show why: terms matched, chunks and their scores, span scores, threshold",
     )
     p.add_argument(
         "question",

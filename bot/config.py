@@ -120,6 +120,15 @@ class Settings:
     in_flight: int = 8
     # Re-index in the background when files in the corpus change (``citebot discord --watch``).
     watch: bool = False
+    # Auto-answer in forums (opt-in per channel with /autoanswer): stricter than asked-for
+    # answers, since nobody asked the bot; at most RATE replies per server per SECONDS; posts
+    # beyond QUEUE waiting are dropped, not delayed.
+    autoanswer_min_confidence: float = 0.8
+    autoanswer_rate: int = 5
+    autoanswer_seconds: float = 60.0
+    autoanswer_queue: int = 20
+    # The privileged Message Content intent: without it a post is answered from its title alone.
+    message_content: bool = False
 
     @classmethod
     def load(
@@ -156,4 +165,9 @@ class Settings:
             answer_processes=max(0, _int(g("CITEBOT_ANSWER_PROCESSES"), 1) or 0),
             in_flight=max(1, _int(g("CITEBOT_IN_FLIGHT"), 8) or 1),
             watch=_bool(g("CITEBOT_WATCH"), False),
+            autoanswer_min_confidence=_float(g("CITEBOT_AUTOANSWER_MIN_CONFIDENCE"), 0.8),
+            autoanswer_rate=max(1, _int(g("CITEBOT_AUTOANSWER_RATE"), 5) or 1),
+            autoanswer_seconds=max(0.0, _float(g("CITEBOT_AUTOANSWER_SECONDS"), 60.0)),
+            autoanswer_queue=max(1, _int(g("CITEBOT_AUTOANSWER_QUEUE"), 20) or 1),
+            message_content=_bool(g("DISCORD_MESSAGE_CONTENT"), False),
         )

@@ -23,7 +23,7 @@ from bot.chunk import Chunker
 from bot.cite import cite
 from bot.extract import MIN_CONFIDENCE, extract
 from bot.index import BM25Params, Index, IndexStore, IndexUnusable
-from bot.models import Answer, IndexStats, UpdateReport
+from bot.models import Answer, Explanation, Extraction, Hit, IndexStats, QueryTerm, UpdateReport
 from bot.retrieve import Rerank, retrieve
 
 # Questions are matched against chunks of a few hundred tokens; anything far longer is a paste,
@@ -96,7 +96,7 @@ class Engine:
         # another generation may be live on disk.
         self._mark: tuple[int, int, int] | None = None
         self._follow_lock = threading.Lock()
-        self._answers: OrderedDict[tuple[str, int], Answer] = OrderedDict()
+        self._answers: OrderedDict[tuple[str, int, bool], Answer] = OrderedDict()
         self._answers_for: Index | None = None  # the snapshot the cached answers came from
         self._answers_lock = threading.Lock()
         self.cache_hits = 0
@@ -216,11 +216,12 @@ class Engine:
             raise QuestionError(f"The question is too long ({len(q)} characters; limit {limit}).")
         return q
 
-    def ask(self, question: str, top_k: int = 5) -> Answer:
+    def ask(self, question: str, top_k: int = 5, *, explain: bool = False) -> Answer:
+        """The answer to ``question``; with ``explain``, also why (``Answer.explanation``)."""
         t0 = time.perf_counter()
         q = self.check_question(question)
         index = self.index  # one snapshot for the whole answer
-        key = (q, top_k)
+        key = (q, top_k, explain)
         with self._answers_lock:
             if self._answers_for is not index:
                 self._answers.clear()
@@ -230,7 +231,7 @@ class Engine:
                 self._answers.move_to_end(key)
                 self.cache_hits += 1
                 return replace(cached, took_ms=(time.perf_counter() - t0) * 1000)
-        answer = self._answer(index, q, top_k, t0)
+        answer = self._answer(index, q, top_k, t0, explain)
         if self.options.answer_cache > 0:
             with self._answers_lock:
                 if self._answers_for is index:
@@ -239,7 +240,7 @@ class Engine:
                         self._answers.popitem(last=False)
         return answer
 
-    def _answer(self, index: Index, q: str, top_k: int, t0: float) -> Answer:
+    def _answer(self, index: Index, q: str, top_k: int, t0: float, explain: bool) -> Answer:
         hits = retrieve(
             index, self.analyzer, q, max(top_k, self.options.candidates), self.options.rerank
         )
@@ -263,6 +264,29 @@ class Engine:
             citations=citations,
             sources=tuple(hits[:top_k]),
             took_ms=(time.perf_counter() - t0) * 1000,
+            explanation=self._explain(q, hits, found) if explain else None,
+        )
+
+    def _explain(self, q: str, hits: list[Hit], found: Extraction | None) -> Explanation:
+        # The chunks the extractor read: the question's terms are "found" when one of them has it.
+        present: set[str] = set()
+        for h in hits:
+            present.update(self.analyzer.sentence_terms(h.chunk.text))
+        terms: list[QueryTerm] = []
+        seen: set[str] = set()
+        for token in self.analyzer.tokens(q):
+            if token.term not in seen:
+                seen.add(token.term)
+                word = q[token.start : token.end]
+                terms.append(QueryTerm(word, token.term, token.term in present))
+        return Explanation(
+            terms=tuple(terms),
+            chunks=tuple(hits),
+            score=found.score if found else None,
+            runner_up=found.runner_up if found else None,
+            runner_up_score=found.runner_up_score if found else None,
+            no_answer_score=found.no_answer_score if found else None,
+            threshold=self.options.min_confidence,
         )
 
 

@@ -209,7 +209,7 @@ class FeedbackStore:
                 (user_id, user_id),
             ).rowcount
             questions = db.execute("DELETE FROM answers WHERE user_id = ?", (user_id,)).rowcount
-        self._checkpoint()
+        empty_wal(self.path)
         return questions, votes
 
     def prune(self, keep_days: int, now: float | None = None) -> int:
@@ -227,18 +227,8 @@ class FeedbackStore:
             )
             removed = db.execute("DELETE FROM answers WHERE asked_at < ?", (cutoff,)).rowcount
         if removed:
-            self._checkpoint()
+            empty_wal(self.path)
         return removed
-
-    def _checkpoint(self) -> None:
-        """Copy the write-ahead log into the database and empty it, so deleted rows do not
-        linger in the -wal file (a reader holding an old snapshot can delay this; the next
-        checkpoint completes it)."""
-        con = sqlite3.connect(self.path, timeout=10)
-        try:
-            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            con.close()
 
     def report(self, limit: int = 10) -> Report:
         with self._db() as db:
@@ -269,6 +259,17 @@ class FeedbackStore:
             gaps=tuple(Gap(q, int(n), float(t)) for q, n, t in gaps),
             disliked=tuple((q, int(n)) for q, n in disliked),
         )
+
+
+def empty_wal(path: Path) -> None:
+    """Copy the write-ahead log into the database and empty it, so deleted rows do not linger in
+    the -wal file (a reader holding an old snapshot can delay this; the next checkpoint
+    completes it)."""
+    con = sqlite3.connect(path, timeout=10)
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        con.close()
 
 
 def move_state(old: Path, new: Path) -> bool:

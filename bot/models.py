@@ -105,6 +105,7 @@ class Answer:
     citations: tuple[Citation, ...]
     sources: tuple[Hit, ...]
     took_ms: float = 0.0
+    explanation: Explanation | None = None  # only when asked for (``Engine.ask(explain=True)``)
 
     @property
     def span_in_sentence(self) -> tuple[int, int] | None:
@@ -113,6 +114,34 @@ class Answer:
             return None
         c = self.citations[0]
         return c.start - self.sentence_start, c.end - self.sentence_start
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTerm:
+    """One word of the question as the analyzer saw it."""
+
+    word: str  # as typed
+    term: str  # the analysed (normalised, stemmed) term the index is searched with
+    found: bool  # in at least one of the chunks handed to the extractor
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why an answer was given or withheld, for a reader who wants to check it.
+
+    Generic over the answering component: ``score`` and ``runner_up_score`` are on the span
+    scorer's own scale (comparable with each other, not across components); ``no_answer_score``
+    is None when the component has none; the decision compares ``Answer.confidence`` with
+    ``threshold``.
+    """
+
+    terms: tuple[QueryTerm, ...]
+    chunks: tuple[Hit, ...]  # the chunks the answer was looked for in, best first
+    score: float | None  # of the chosen span; None when no span was found
+    runner_up: str | None  # the best span that is not the answer (nor inside it)
+    runner_up_score: float | None
+    no_answer_score: float | None
+    threshold: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +156,11 @@ class Extraction:
     confidence: float  # in [0, 1]
     answer_type: str  # e.g. "number", "date", "person", "place", "phrase"
     chunk_id: int  # the hit the sentence came from
+    # For explanations: the span scorer's score of this span, and of the best different span.
+    score: float = 0.0
+    runner_up: str | None = None
+    runner_up_score: float | None = None
+    no_answer_score: float | None = None  # the lexical ranker has no no-answer score
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,20 @@ def test_json_answer_offsets_select_the_quote(work: Path):
     assert set(a) >= {"question", "confidence", "took_ms"}
 
 
+def test_explain_shows_why_in_text_and_json(work: Path):
+    r = run("ask", "--explain", "what is CECOT's capacity", cwd=work)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "40,000 inmates" and lines[3] == "Why this answer"
+    assert lines[4] == "  terms: CECOT's → cecot, capacity → capac"
+    assert f"1. {SEED} › What is the CECOT? · line 8" in lines[6]
+    assert lines[-1].startswith("  confidence 1.00 ≥ threshold 0.45")
+    a = json.loads(run("ask", "--json", "--explain", "what is CECOT's capacity", cwd=work).stdout)
+    ex = a["explanation"]
+    assert ex["score"] > ex["runner_up_score"] and ex["no_answer_score"] is None
+    assert ex["chunks"][0]["source"] == SEED
+
+
 def test_unanswerable_question_is_withheld_with_sources(work: Path):
     r = run("ask", "--json", "What is the capital of France?", cwd=work)
     a = json.loads(r.stdout)

@@ -67,3 +67,17 @@ def test_state_defaults_outside_the_index_and_keep_days():
     assert Settings.load({"CITEBOT_KEEP_DAYS": "7"}, None).keep_days == 7
     with pytest.raises(SettingsError, match="whole number"):
         Settings.load({"CITEBOT_KEEP_DAYS": "a week"}, None)
+
+
+def test_autoanswer_settings_and_the_message_content_switch():
+    s = Settings.load({}, None)
+    assert (s.autoanswer_min_confidence, s.autoanswer_rate, s.autoanswer_queue) == (0.8, 5, 20)
+    assert s.message_content is False
+    s = Settings.load(
+        {"CITEBOT_AUTOANSWER_MIN_CONFIDENCE": "0.9", "DISCORD_MESSAGE_CONTENT": "on"}, None
+    )
+    assert s.autoanswer_min_confidence == 0.9 and s.message_content is True
+    with pytest.raises(
+        SettingsError, match="DISCORD_MESSAGE_CONTENT=maybe in the environment: expected 1 or 0"
+    ):
+        Settings.load({"DISCORD_MESSAGE_CONTENT": "maybe"}, None)

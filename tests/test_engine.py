@@ -226,3 +226,27 @@ def test_answering_leaves_no_reference_cycles(tmp_path: Path):
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_explain_reports_terms_chunks_scores_and_threshold(engine: Engine):
+    plain = engine.ask("what is CECOT's capacity")
+    a = engine.ask("what is CECOT's capacity", explain=True)
+    assert plain.explanation is None  # only when asked for, and not served from its cache
+    ex = a.explanation
+    assert ex is not None and a.answered
+    assert [(t.word, t.found) for t in ex.terms] == [("CECOT's", True), ("capacity", True)]
+    assert ex.terms[0].term == "cecot"
+    assert ex.chunks[: len(a.sources)] == a.sources
+    assert ex.score is not None and ex.runner_up_score is not None
+    assert ex.score > ex.runner_up_score
+    assert ex.runner_up and ex.runner_up not in a.answer and a.answer not in ex.runner_up
+    assert ex.no_answer_score is None  # the lexical extractor has none
+    assert ex.threshold == engine.options.min_confidence <= a.confidence
+
+
+def test_explain_of_a_withheld_answer_marks_missing_terms(engine: Engine):
+    a = engine.ask("What is the capital of France?", explain=True)
+    ex = a.explanation
+    assert ex is not None and not a.answered
+    assert [(t.term, t.found) for t in ex.terms] == [("capit", False), ("franc", False)]
+    assert ex.chunks == () and ex.score is None and ex.runner_up is None

@@ -18,6 +18,7 @@ import multiprocessing
 import signal
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 
 from bot.engine import Engine, EngineOptions, tune_gc
 from bot.models import Answer
@@ -36,7 +37,7 @@ def _start_worker(corpus: str, index_dir: str, options: EngineOptions) -> None:
     tune_gc()  # the worker only answers
 
 
-def _ask_in_worker(question: str, top_k: int) -> Answer:
+def _ask_in_worker(question: str, top_k: int, explain: bool = False) -> Answer:
     engine = _worker_engine
     if engine is None:
         raise RuntimeError("answer worker started without an engine")
@@ -44,7 +45,7 @@ def _ask_in_worker(question: str, top_k: int) -> Answer:
         # The collector is off in workers (``tune_gc``): the generation just dropped is freed
         # by reference counting, and by this if any of it sits in a cycle.
         gc.collect()
-    return engine.ask(question, top_k)
+    return engine.ask(question, top_k, explain=explain)
 
 
 def _ready() -> bool:
@@ -86,20 +87,22 @@ class AnswerPool:
                 *(loop.run_in_executor(self._executor, _ready) for _ in range(self.processes))
             )
 
-    async def ask(self, question: str, top_k: int) -> Answer:
+    async def ask(self, question: str, top_k: int, *, explain: bool = False) -> Answer:
         loop = asyncio.get_running_loop()
         if self.processes == 0:
-            return await loop.run_in_executor(self._executor, self.engine.ask, question, top_k)
+            ask = partial(self.engine.ask, explain=explain)
+            return await loop.run_in_executor(self._executor, ask, question, top_k)
         executor = self._executor
+        args = (question, top_k, explain)
         try:
-            return await loop.run_in_executor(executor, _ask_in_worker, question, top_k)
+            return await loop.run_in_executor(executor, _ask_in_worker, *args)
         except BrokenProcessPool:
             # A worker died (killed, out of memory): start fresh ones and ask once more.
             if self._executor is executor:
                 log.error("an answer worker died; restarting the answer processes")
                 executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = self._new_executor()
-            return await loop.run_in_executor(self._executor, _ask_in_worker, question, top_k)
+            return await loop.run_in_executor(self._executor, _ask_in_worker, *args)
 
     async def close(self, timeout: float = 5.0) -> None:
         """Stop the workers and wait until they have exited; any still running after

@@ -19,9 +19,10 @@ from discord.ext import commands, tasks
 
 from bot.chat import embeds
 from bot.chat.answering import AnswerPool
+from bot.chat.autoanswer import AutoAnswer
 from bot.chat.cooldown import Cooldown
 from bot.chat.replies import APOLOGY, NO_MENTIONS, reply
-from bot.chat.views import SourceButton, VoteButton, answer_view
+from bot.chat.views import DYNAMIC_ITEMS, answer_view
 from bot.config import Settings
 from bot.engine import Engine, QuestionError
 from bot.feedback import FeedbackStore
@@ -66,10 +67,13 @@ class CitebotBot(commands.Bot):
         # The bot never joins voice; without this discord.py warns about missing voice libraries.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         # Default intents only: mentions and DMs carry their content without the privileged
-        # message-content intent, and those are the only messages the bot reads.
+        # message-content intent, and those are the only messages the bot reads, unless the
+        # admin opts in so that auto-answer reads a forum post's first message too.
+        intents = discord.Intents.default()
+        intents.message_content = settings.message_content
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=discord.Intents.default(),
+            intents=intents,
             help_command=None,
             allowed_mentions=NO_MENTIONS,
         )
@@ -88,17 +92,22 @@ class CitebotBot(commands.Bot):
         self.acknowledging = asyncio.Semaphore(settings.in_flight)
         self.answering = asyncio.Semaphore(settings.in_flight)
         self.answers = AnswerPool(engine, settings.answer_processes)
+        self.autoanswer = AutoAnswer(self)
         self.synced: bool | None = None  # after setup: True if a sync was sent, False if skipped
         self._stop_watching = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
+        from bot.chat import autoanswer, explain
         from bot.chat.commands import install
 
         settle_heap()
         await self.answers.start()
+        await self.autoanswer.start()
         install(self)
-        self.add_dynamic_items(SourceButton, VoteButton)
+        explain.install(self)
+        autoanswer.install(self, self.autoanswer)
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
         await self.sync_commands()
         if self.settings.keep_days:
             self.prune_state.start()
@@ -127,12 +136,18 @@ class CitebotBot(commands.Bot):
         daily."""
         days = self.settings.keep_days
         try:
+            posts = await asyncio.to_thread(self.autoanswer.state.prune, days)
             removed = await asyncio.to_thread(self.store.prune, days)
         except Exception:
             log.exception("could not delete questions older than %d days", days)
             return
-        if removed:
-            log.info("deleted %s older than %d days", count(removed, "question"), days)
+        if removed or posts:
+            log.info(
+                "deleted %s and %s older than %d days",
+                count(removed, "question"),
+                count(posts, "auto-answered post"),
+                days,
+            )
 
     # --- command sync -------------------------------------------------------------------
 
@@ -185,6 +200,7 @@ class CitebotBot(commands.Bot):
     async def close(self) -> None:
         self.prune_state.cancel()
         self._stop_watching.set()
+        await self.autoanswer.close()
         await super().close()
         if self._watcher is not None:
             # The watcher stops within a step of the event; a re-index it runs finishes first.
@@ -255,7 +271,12 @@ class CitebotBot(commands.Bot):
     async def on_message(self, message: discord.Message) -> None:
         from bot.chat.commands import handle_message
 
+        if self.autoanswer.first_message(message):
+            return
         await handle_message(self, message)
+
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        self.autoanswer.thread_created(thread)
 
 
 __all__ = ["APOLOGY", "CitebotBot", "QuestionError", "point_at"]

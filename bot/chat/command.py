@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bot.autoanswer_state import AutoAnswerState
 from bot.config import DEFAULT_DB, OLD_DB_NAME, Settings
 from bot.feedback import FeedbackStore, move_state
 from bot.render.numbers import count, number
@@ -74,7 +75,8 @@ def register(subparsers: Any) -> None:
         "--forget-user",
         type=int,
         metavar="ID",
-        help="delete the questions and votes stored about the Discord member with this user id",
+        help="delete the questions, votes and auto-answered posts stored about the Discord "
+        "member with this user id",
     )
     p.set_defaults(func=cmd_report)
 
@@ -261,17 +263,21 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 def forget_user(path: Path, user_id: int, *, as_json: bool) -> int:
     from bot.cli import UsageError
 
-    questions = votes = 0
+    questions = votes = posts = 0
     if path.exists():
         try:
+            # The thread claims first: the answers' deletion then empties the write-ahead log.
+            posts = AutoAnswerState(path).forget_user(user_id)
             questions, votes = FeedbackStore(path).forget_user(user_id)
         except sqlite3.Error as e:
             raise UsageError(f"cannot change the bot's state file {path}: {e}") from None
     if as_json:
-        print(json.dumps({"user_id": user_id, "questions": questions, "votes": votes}))
+        payload = {"user_id": user_id, "questions": questions, "votes": votes, "posts": posts}
+        print(json.dumps(payload))
     else:
         print(
             f"Deleted what was stored about member {user_id}: "
-            f"{count(questions, 'question')}, {count(votes, 'vote')}."
+            f"{count(questions, 'question')}, {count(votes, 'vote')}, "
+            f"{count(posts, 'auto-answered post')}."
         )
     return 0

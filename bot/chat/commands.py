@@ -107,6 +107,10 @@ def install(bot: "CitebotBot") -> None:
         lines += [f"• {embeds.escape(n)}" for n in names[:SOURCES_LISTED]]
         if len(names) > SOURCES_LISTED:
             lines.append(f"… and {number(len(names) - SOURCES_LISTED)} more")
+        if interaction.guild_id is not None:
+            auto = bot.autoanswer.channels_of(interaction.guild_id)
+            listed = ", ".join(f"<#{c}>" for c in auto[:SOURCES_LISTED]) or "none"
+            lines += ["", f"**Auto-answers new posts in:** {listed}"]
         await reply(interaction, embed=embeds.text_embed("What I know", lines), ephemeral=True)
 
     @tree.command(name="reindex", description="Re-read the documents folder (Manage Server only)")

@@ -13,7 +13,7 @@ import discord
 from discord.utils import escape_mentions
 
 from bot import __version__
-from bot.models import Answer, Hit
+from bot.models import Answer, Explanation, Hit
 
 NOT_FOUND = "I couldn't find that in the documents."
 SHORTENED = " *(answer shortened)*"
@@ -186,6 +186,63 @@ def answer_embed(answer: Answer) -> discord.Embed:
     lines = [fit(location(c.source, c.section, c.line), per_line) for c in cites]
     embed.add_field(name="Source" if len(cites) == 1 else "Sources", value="\n".join(lines))
     embed.add_field(name="Confidence", value=f"{answer.confidence:.2f}")
+    embed.set_footer(text=_footer(answer))
+    return _enforce_total(embed)
+
+
+EXPLAINED_CHUNKS = 5
+TERMS_BUDGET = 1000
+RUNNER_UP_BUDGET = 200
+CHANGED = "The documents changed since that answer; this explains the answer they give now."
+
+
+def _score(value: float | None) -> str:
+    return "none" if value is None else f"{value:.2f}"
+
+
+def explain_embed(answer: Answer, ex: Explanation, *, changed: bool = False) -> discord.Embed:
+    """Why ``answer`` was given or withheld (the ephemeral "Why this answer?" reply): the
+    question's terms as matched, the chunks looked in with their retrieval scores, the span's
+    score against the runner-up and the no-answer score, and the decision against the
+    threshold. Within every limit whatever the documents and the question hold."""
+    embed = discord.Embed(title="Why this answer?", colour=ANSWERED_COLOUR)
+    terms = []
+    for t in ex.terms:
+        shown = (
+            escape(t.word)
+            if t.word.casefold() == t.term
+            else f"{escape(t.word)} → {escape(t.term)}"
+        )
+        terms.append(f"{shown} {'✓' if t.found else '✗ (not in the chunks)'}")
+    description = fit(flatten(answer.question).strip(), SNIPPET_BUDGET)
+    joined = ", ".join(terms) if terms else "none (only stop words)"
+    if len(joined) > TERMS_BUDGET:
+        cut = joined.rfind(", ", 0, TERMS_BUDGET - 3)
+        joined = joined[: cut if cut > 0 else TERMS_BUDGET - 3].rstrip("\\") + ", " + ELLIPSIS
+    description += f"\n**Terms:** {joined}"
+    if changed:
+        description += f"\n*{CHANGED}*"
+    embed.description = description
+    chunks = ex.chunks[:EXPLAINED_CHUNKS]
+    if chunks:
+        per_line = FIELD_VALUE_MAX // len(chunks) - 1
+        lines = []
+        for h in chunks:
+            score = f" · {h.score:.2f}"
+            where = location(h.chunk.source, h.chunk.section, h.chunk.line)
+            lines.append(fit(f"{h.rank + 1}. {where}", per_line - len(score)) + score)
+        embed.add_field(name="Chunks (retrieval score)", value="\n".join(lines), inline=False)
+    scores = [f"Answer span: {_score(ex.score)}"]
+    if ex.runner_up is not None:
+        runner = fit(flatten(ex.runner_up).strip(), RUNNER_UP_BUDGET) or ELLIPSIS
+        scores.append(f"Runner-up span: “{runner}” {_score(ex.runner_up_score)}")
+    scores.append(f"No-answer score: {_score(ex.no_answer_score)}")
+    verdict = "answered" if answer.answered else "withheld"
+    sign = "≥" if answer.confidence >= ex.threshold else "<"
+    scores.append(
+        f"Confidence {answer.confidence:.2f} {sign} threshold {ex.threshold:.2f}: {verdict}"
+    )
+    embed.add_field(name="Scores", value="\n".join(scores), inline=False)
     embed.set_footer(text=_footer(answer))
     return _enforce_total(embed)
 

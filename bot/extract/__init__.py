@@ -127,11 +127,12 @@ def best_span(
             break
     if top is None:
         return None
-    runner_up = None
+    runner_up = runner_up_text = None
     for s in islice(ranking.spans, 1, 200):
-        other = _norm(document(s.sentence.source).text[s.candidate.start : s.candidate.end])
+        raw = document(s.sentence.source).text[s.candidate.start : s.candidate.end]
+        other = _norm(raw)
         if other not in answer and answer not in other:
-            runner_up = s
+            runner_up, runner_up_text = s, " ".join(raw.strip(_STRIP).split())
             break
     weights = ranking.weights
     total = sum(weights.values()) or 1.0
@@ -172,6 +173,9 @@ def best_span(
         confidence=confidence(features),
         answer_type=qtype.kind,
         chunk_id=top.sentence.chunk_id,
+        score=top.score,
+        runner_up=runner_up_text,
+        runner_up_score=runner_up.score if runner_up is not None else None,
     )
     return found, features
 

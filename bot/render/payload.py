@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.models import Answer
+from bot.models import Answer, Explanation
 
 
 def answer_payload(answer: Answer, id: Any = None) -> dict[str, Any]:
@@ -41,4 +41,30 @@ def answer_payload(answer: Answer, id: Any = None) -> dict[str, Any]:
         ],
         took_ms=round(answer.took_ms, 2),
     )
+    if answer.explanation is not None:
+        payload["explanation"] = explanation_payload(answer.explanation)
     return payload
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def explanation_payload(ex: Explanation) -> dict[str, Any]:
+    return {
+        "terms": [{"word": t.word, "term": t.term, "found": t.found} for t in ex.terms],
+        "chunks": [
+            {
+                "source": h.chunk.source,
+                "section": h.chunk.section,
+                "line": h.chunk.line,
+                "score": round(h.score, 4),
+            }
+            for h in ex.chunks
+        ],
+        "score": _round(ex.score),
+        "runner_up": ex.runner_up,
+        "runner_up_score": _round(ex.runner_up_score),
+        "no_answer_score": _round(ex.no_answer_score),
+        "threshold": round(ex.threshold, 4),
+    }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 
-from bot.models import Answer, Hit
+from bot.models import Answer, Explanation, Hit
 
 NOT_FOUND = "Not found in the documents."
 _SNIPPET_CHARS = 240
@@ -58,4 +60,49 @@ def render_answer(answer: Answer, *, color: bool) -> Text:
     out.append(sentence[e:] + "\n")
     out.append(f"  — {location(cite.source, cite.section, cite.line)}", "cyan" if color else "")
     out.append(f"  (confidence {answer.confidence:.2f})\n", "dim" if color else "")
+    return out
+
+
+EXPLAINED_CHUNKS = 5
+# C0/C1 controls (escape sequences could restyle or rewrite the terminal); tab and newline
+# are flattened with the other whitespace by ``_snippet``.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _score(value: float | None) -> str:
+    return "none" if value is None else f"{value:.2f}"
+
+
+def render_explanation(answer: Answer, ex: Explanation, *, color: bool) -> Text:
+    """Why ``answer`` was given or withheld: the question's terms as matched, the chunks looked
+    in, the span's score against the runner-up and the no-answer score, and the threshold."""
+    dim = "dim" if color else ""
+    out = Text()
+    out.append("Why this answer\n", "bold" if color else "")
+    out.append("  terms: ")
+    for i, t in enumerate(ex.terms):
+        if i:
+            out.append(", ")
+        shown = t.word if t.word.casefold() == t.term else f"{t.word} → {t.term}"
+        out.append(shown, ("green" if t.found else "red") if color else "")
+        if not t.found:
+            out.append(" (not found)", dim)
+    out.append("\n" if ex.terms else "(none: every word is a stop word)\n")
+    out.append("  chunks (retrieval score):\n" if ex.chunks else "  chunks: none share a term\n")
+    for h in ex.chunks[:EXPLAINED_CHUNKS]:
+        out.append(f"    {h.rank + 1}. {location(h.chunk.source, h.chunk.section, h.chunk.line)}")
+        out.append(f"  {h.score:.2f}\n", dim)
+    if len(ex.chunks) > EXPLAINED_CHUNKS:
+        out.append(f"    … and {len(ex.chunks) - EXPLAINED_CHUNKS} more\n", dim)
+    out.append(f"  span score: {_score(ex.score)}")
+    if ex.runner_up is not None:
+        out.append(" vs runner-up ")
+        out.append(f"“{_snippet(_CONTROL.sub('', ex.runner_up), 80)}”", dim)
+        out.append(f" {_score(ex.runner_up_score)}")
+    out.append(f"\n  no-answer score: {_score(ex.no_answer_score)}\n")
+    verdict = "answered" if answer.answered else "withheld"
+    sign = "≥" if answer.confidence >= ex.threshold else "<"
+    out.append(
+        f"  confidence {answer.confidence:.2f} {sign} threshold {ex.threshold:.2f}: {verdict}\n"
+    )
     return out

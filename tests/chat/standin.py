@@ -6,6 +6,13 @@ message bodies over Discord's limits (400, code 50035), refuses a first interact
 that comes too late (404, code 10062) or twice (400, code 40060), can answer 429 (with ``Via``,
 as Discord's edge does), and supports RESUME (replaying missed events) or forces a
 re-IDENTIFY. Every REST request and every gateway frame is recorded so tests assert on the wire.
+
+Forums too: a forum channel (type 15) with tags, new posts as Discord sends them (THREAD_CREATE
+with ``newly_created``, then MESSAGE_CREATE of the starter message, whose id is the thread's;
+its content blank unless the bot asked for the Message Content intent or is mentioned), tags
+applied with PATCH /channels/{id} (checked against the forum's tags, answered by THREAD_UPDATE),
+and message context-menu commands (an application command of type 3 with the target message in
+``resolved.messages``).
 """
 
 from __future__ import annotations
@@ -32,6 +39,11 @@ API_PREFIX = "/api/v10"
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
 MANAGE_GUILD = 1 << 5
+MANAGE_THREADS = 1 << 34
+SEND_MESSAGES_IN_THREADS = 1 << 38
+MESSAGE_CONTENT_INTENT = 1 << 15
+FORUM = 15
+PUBLIC_THREAD = 11
 MEMBER_PERMS = VIEW_CHANNEL | SEND_MESSAGES
 ADMIN_PERMS = MEMBER_PERMS | MANAGE_GUILD
 
@@ -195,6 +207,21 @@ class StandIn:
         self.channel_id = snowflake()
         self.thread_id = snowflake()
         self.dm_channel_id = snowflake()
+        # A help forum with a "Solved" tag, and one without.
+        self.forum_id = snowflake()
+        self.solved_tag_id = snowflake()
+        self.question_tag_id = snowflake()
+        self.plain_forum_id = snowflake()
+        self.forum_tags = {
+            self.forum_id: [
+                self._tag(self.question_tag_id, "Question"),
+                self._tag(self.solved_tag_id, "Solved"),
+            ],
+            self.plain_forum_id: [self._tag(snowflake(), "Question")],
+        }
+        self.threads: dict[int, dict[str, Any]] = {}  # created while running
+        self.intents = 0  # what the bot identified with
+        self.bot_may_manage_threads = True
         self.requests: list[Recorded] = []
         self.frames: list[tuple[str, dict[str, Any]]] = []  # ("in"|"out", frame)
         self.messages: dict[int, dict[str, Any]] = {}
@@ -325,6 +352,7 @@ class StandIn:
             await ws.close(code=4004, message=b"Authentication failed.")
             return
         self.identifies += 1
+        self.intents = int(d.get("intents") or 0)
         session = f"session-{snowflake()}"
         self._session = session
         self._sessions[session] = []
@@ -425,7 +453,8 @@ class StandIn:
                     "topic": None,
                     "rate_limit_per_user": 0,
                     "last_message_id": None,
-                }
+                },
+                *(self._forum(fid) for fid in self.forum_tags),
             ],
             "threads": [
                 {
@@ -484,7 +513,7 @@ class StandIn:
         reference: dict[str, Any] | None = None,
         flags: int = 0,
     ) -> dict[str, Any]:
-        in_guild = channel_id in (self.channel_id, self.thread_id)
+        in_guild = channel_id != self.dm_channel_id
         msg: dict[str, Any] = {
             "id": str(snowflake()),
             "channel_id": str(channel_id),
@@ -513,6 +542,10 @@ class StandIn:
     def _channel(self, channel_id: int) -> dict[str, Any]:
         if channel_id == self.dm_channel_id:
             return {"id": str(channel_id), "type": 1, "recipients": [self.member]}
+        if channel_id in self.threads:
+            return {**self.threads[channel_id], "permissions": str(ADMIN_PERMS)}
+        if channel_id in self.forum_tags:
+            return {**self._forum(channel_id), "permissions": str(ADMIN_PERMS)}
         kind = 11 if channel_id == self.thread_id else 0
         ch: dict[str, Any] = {"id": str(channel_id), "type": kind, "guild_id": str(self.guild_id)}
         ch.update(name="questions" if kind == 11 else "general", position=0, nsfw=False)
@@ -586,14 +619,42 @@ class StandIn:
         payload = self._interaction_base(2, by, channel_id or self.channel_id, perms)
         data: dict[str, Any] = {"id": command["id"], "name": name, "type": 1}
         if options:
-            data["options"] = [
-                {"name": k, "type": 3 if isinstance(v, str) else 4, "value": v}
-                for k, v in options.items()
-            ]
+            # Each option's type as synced; a channel option (7) sends the id and the channel
+            # under ``resolved``, as Discord does.
+            kinds = {o["name"]: o["type"] for o in command.get("options", [])}
+            data["options"] = []
+            for k, v in options.items():
+                kind = kinds.get(k, 3 if isinstance(v, str) else 4)
+                data["options"].append({"name": k, "type": kind, "value": v})
+                if kind == 7:
+                    channels = data.setdefault("resolved", {}).setdefault("channels", {})
+                    channels[str(v)] = self._channel(int(v))
         if command.get("guild_id"):
             data["guild_id"] = command["guild_id"]
         payload["data"] = data
         return await self._create_interaction(payload, acknowledged=acknowledged)
+
+    async def message_command(
+        self, name: str, message: dict[str, Any], *, by: dict[str, Any] | None = None
+    ) -> Interaction:
+        """A user picks Apps → ``name`` on ``message``: a message context-menu command."""
+        command = self.registered(name)
+        if command is None or command.get("type") != 3:
+            raise AssertionError(f"message command {name!r} was never synced to the stand-in")
+        by = by or self.member
+        perms = ADMIN_PERMS if by is self.admin else MEMBER_PERMS
+        payload = self._interaction_base(2, by, int(message["channel_id"]), perms)
+        data: dict[str, Any] = {
+            "id": command["id"],
+            "name": name,
+            "type": 3,
+            "target_id": message["id"],
+            "resolved": {"messages": {message["id"]: message}},
+        }
+        if command.get("guild_id"):
+            data["guild_id"] = command["guild_id"]
+        payload["data"] = data
+        return await self._create_interaction(payload)
 
     async def click(
         self, message: dict[str, Any], custom_id: str, *, by: dict[str, Any] | None = None
@@ -633,6 +694,109 @@ class StandIn:
         self.messages[int(msg["id"])] = msg
         await self.dispatch("MESSAGE_CREATE", msg)
         return msg
+
+    async def create_thread(
+        self,
+        title: str,
+        content: str,
+        *,
+        parent_id: int | None = None,
+        by: dict[str, Any] | None = None,
+        tags: tuple[int, ...] = (),
+        mention_bot: bool = False,
+        message_first: bool = False,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A member opens a post in a forum (or a thread in a text channel, ``parent_id``) and
+        writes its first message: THREAD_CREATE (newly created), then MESSAGE_CREATE with the
+        thread's id. The content is blank unless the bot has the Message Content intent or is
+        mentioned, as on Discord. ``message_first`` sends the two events the other way round
+        (nothing promises their order)."""
+        by = by or self.member
+        parent_id = parent_id or self.forum_id
+        tid = snowflake()
+        thread: dict[str, Any] = {
+            "id": str(tid),
+            "type": PUBLIC_THREAD,
+            "guild_id": str(self.guild_id),
+            "parent_id": str(parent_id),
+            "owner_id": by["id"],
+            "name": title,
+            "last_message_id": str(tid),
+            "rate_limit_per_user": 0,
+            "message_count": 0,
+            "member_count": 1,
+            "total_message_sent": 0,
+            "flags": 0,
+            "applied_tags": [str(t) for t in tags],
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": 4320,
+                "archive_timestamp": "2025-01-01T00:00:00+00:00",
+                "locked": False,
+                "create_timestamp": "2025-01-01T00:00:00+00:00",
+            },
+        }
+        self.threads[tid] = thread
+        if not message_first:
+            await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
+        mentions = [self.bot_user] if mention_bot else []
+        if mention_bot:
+            content = f"<@{self.bot_user['id']}> {content}"
+        readable = mention_bot or bool(self.intents & MESSAGE_CONTENT_INTENT)
+        msg = self.message_payload(tid, by, content if readable else "", mentions=mentions)
+        msg["id"] = str(tid)  # a forum post's starter message has the thread's id
+        self.messages[tid] = {**msg, "content": content}
+        await self.dispatch("MESSAGE_CREATE", msg)
+        if message_first:
+            await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
+        return thread, self.messages[tid]
+
+    @staticmethod
+    def _tag(tid: int, name: str) -> dict[str, Any]:
+        return {
+            "id": str(tid),
+            "name": name,
+            "moderated": False,
+            "emoji_id": None,
+            "emoji_name": None,
+        }
+
+    def _forum(self, fid: int) -> dict[str, Any]:
+        return {
+            "id": str(fid),
+            "type": FORUM,
+            "guild_id": str(self.guild_id),
+            "name": "help" if fid == self.forum_id else "ideas",
+            "position": 1,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "parent_id": None,
+            "topic": None,
+            "rate_limit_per_user": 0,
+            "last_message_id": None,
+            "flags": 0,
+            "available_tags": self.forum_tags[fid],
+            "default_reaction_emoji": None,
+            "default_thread_rate_limit_per_user": 0,
+            "default_sort_order": None,
+            "default_forum_layout": 0,
+        }
+
+    def _edit_thread(self, tid: int, body: dict[str, Any]) -> web.Response:
+        thread = self.threads.get(tid)
+        if thread is None:
+            return _error(404, 10003, "Unknown Channel")
+        if "applied_tags" in body:
+            tags = [str(t) for t in body["applied_tags"]]
+            allowed = {t["id"] for t in self.forum_tags.get(int(thread["parent_id"]), [])}
+            if len(tags) > 5 or not set(tags) <= allowed:
+                return _error(400, 50035, "Invalid Form Body", {"applied_tags": _required()})
+            # Not the thread's owner: editing it takes Manage Threads.
+            if not self.bot_may_manage_threads:
+                return _error(403, 50013, "Missing Permissions")
+            thread["applied_tags"] = tags
+        asyncio.get_running_loop().create_task(self.dispatch("THREAD_UPDATE", dict(thread)))
+        return _json(thread)
 
     # --- REST ---------------------------------------------------------------------------
 
@@ -677,6 +841,9 @@ class StandIn:
         if m and method == "GET":
             scope = f"guild:{m.group(3)}" if m.group(3) else "global"
             return _json(list(self.commands.get(scope, {}).values()))
+        m = re.fullmatch(r"/channels/(\d+)", path)
+        if m and method == "PATCH":
+            return self._edit_thread(int(m.group(1)), body)
         m = re.fullmatch(r"/channels/(\d+)/messages", path)
         if m and method == "POST":
             return self._post_message(int(m.group(1)), body)
@@ -715,6 +882,7 @@ class StandIn:
                 "type": cmd.get("type", 1),
             }
             stored.setdefault("options", [])
+            stored.setdefault("description", "")  # context-menu commands have an empty one
             if guild_id:
                 stored["guild_id"] = guild_id
             out[cmd["name"]] = stored
@@ -741,7 +909,8 @@ class StandIn:
         )
 
     def _post_message(self, channel_id: int, body: dict[str, Any]) -> web.Response:
-        if channel_id not in (self.channel_id, self.thread_id, self.dm_channel_id):
+        known = (self.channel_id, self.thread_id, self.dm_channel_id)
+        if channel_id not in known and channel_id not in self.threads:
             return _error(404, 10003, "Unknown Channel")
         bad = self._check(body)
         if bad:

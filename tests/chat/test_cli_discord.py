@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.autoanswer_state import AutoAnswerState
 from bot.engine import Engine
 from bot.feedback import FeedbackStore
 from tests.chat.conftest import CAPACITY_Q, make_corpus
@@ -129,16 +130,27 @@ async def test_report_forget_user_deletes_a_members_data(
     kept = store.record_answer(shared_engine.ask(CAPACITY_Q), user_id=222)
     store.vote(kept, 111, 1)
     store.vote(kept, 222, 1)
+    # A forum post of each was auto-answered; 111 also turned auto-answer on (an admin's act,
+    # kept as the server's configuration).
+    auto = AutoAnswerState(state)
+    auto.claim_thread(1, 5001, 111)
+    auto.claim_thread(1, 5002, 222)
+    auto.set_channel(1, 40, True, by=111)
     proc = await citebot("report", "--forget-user", "111", cwd=tmp_path, env=clean_env())
     code, out, err = await finish(proc)
     assert (code, err) == (0, "")
-    assert out == "Deleted what was stored about member 111: 1 question, 1 vote.\n"
+    assert out == (
+        "Deleted what was stored about member 111: 1 question, 1 vote, 1 auto-answered post.\n"
+    )
     assert store.answer(gone) is None and store.answer(kept) is not None
     assert store.votes(kept) == (1, 0)
+    assert auto.claim_thread(1, 5001, 333) is True  # 111's claim is gone
+    assert auto.claim_thread(1, 5002, 333) is False  # 222's is not
+    assert auto.channels() == {40: 1}
     proc = await citebot("report", "--forget-user", "111", "--json", cwd=tmp_path, env=clean_env())
     code, out, _ = await finish(proc)
     assert code == 0
-    assert json.loads(out) == {"user_id": 111, "questions": 0, "votes": 0}
+    assert json.loads(out) == {"user_id": 111, "questions": 0, "votes": 0, "posts": 0}
 
 
 async def test_state_inside_the_index_folder_moves_out_on_upgrade(

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.autoanswer_state import AutoAnswerState
 from bot.chat.commands import REFUSAL
 from bot.chat.embeds import NOT_FOUND
 from bot.engine import Engine
@@ -73,7 +74,8 @@ def assert_capacity_answer(rec: Recorded) -> None:
     assert displayed(fields["Source"]) == f"{SEED} › What is the CECOT? · line 9"
     assert float(fields["Confidence"]) > 0.5
     ids = [c["custom_id"] for row in body["components"] for c in row["components"]]
-    assert len(ids) == 3 and ids[0].startswith("citebot:source:")
+    assert len(ids) == 4 and ids[0].startswith("citebot:source:")
+    assert ids[3].startswith("citebot:why:")
 
 
 async def test_login_identify_heartbeat_and_guild_sync(
@@ -85,7 +87,19 @@ async def test_login_identify_heartbeat_and_guild_sync(
         put = await standin.wait_request(
             "PUT", rf"/applications/{standin.app_id}/guilds/{standin.guild_id}/commands"
         )
-        assert sorted(c["name"] for c in put.body) == ["ask", "reindex", "sources"]
+        assert sorted(c["name"] for c in put.body) == [
+            "Ask citebot",
+            "ask",
+            "autoanswer",
+            "reindex",
+            "sources",
+        ]
+        menu = next(c for c in put.body if c["name"] == "Ask citebot")
+        assert menu["type"] == 3  # a message context-menu command
+        auto = next(c for c in put.body if c["name"] == "autoanswer")
+        assert int(auto["default_member_permissions"]) == 1 << 5  # Manage Server
+        # text, announcement, forum and media channels (discord.py adds each class's kin)
+        assert sorted(auto["options"][0]["channel_types"]) == [0, 5, 15, 16]
         ask = next(c for c in put.body if c["name"] == "ask")
         assert ask["options"][0]["max_length"] == running.settings.max_question_chars
         assert not standin.find("PUT", rf"/applications/{standin.app_id}/commands")
@@ -307,7 +321,7 @@ async def test_buttons_show_source_and_store_feedback(
         rec = await reply_to(standin, it, since)
         message = standin.messages[max(standin.messages)]
         ids = [c["custom_id"] for row in message["components"] for c in row["components"]]
-        source_id, up_id, down_id = ids
+        source_id, up_id, down_id, _why = ids
         answer_id = int(source_id.rsplit(":", 1)[1])
         assert rec.body["components"] == message["components"]
 
@@ -509,9 +523,17 @@ async def test_questions_older_than_keep_days_are_deleted_at_start(
     store = FeedbackStore(path)
     old = store.record_answer(shared_engine.ask("who painted the zebra mural"), user_id=5)
     recent = store.record_answer(shared_engine.ask(CAPACITY_Q), user_id=5)
+    # Auto-answered forum posts of a member: one long ago, one recent.
+    auto = AutoAnswerState(path)
+    auto.claim_thread(1, 801, 5)
+    auto.claim_thread(1, 802, 5)
     con = sqlite3.connect(path)
     with con:
         con.execute("UPDATE answers SET asked_at = asked_at - 31 * 86400 WHERE id = ?", (old,))
+        con.execute(
+            "UPDATE autoanswered_threads SET answered_at = answered_at - 31 * 86400"
+            " WHERE thread_id = 801"
+        )
     con.close()
     async with running_bot(standin, shared_engine, tmp_path, db_path=path, keep_days=30):
         deadline = time.monotonic() + 10
@@ -519,6 +541,8 @@ async def test_questions_older_than_keep_days_are_deleted_at_start(
             await asyncio.sleep(0.05)
         assert store.answer(old) is None
         assert store.answer(recent) is not None
+        assert auto.claim_thread(1, 801, 6) is True  # the old claim went with the old question
+        assert auto.claim_thread(1, 802, 6) is False
 
 
 async def test_a_shell_reindex_is_served_and_then_reported(

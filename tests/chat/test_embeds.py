@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.chat import embeds
-from bot.models import Answer, Chunk, Citation, Hit
+from bot.models import Answer, Chunk, Citation, Explanation, Hit, QueryTerm
 
 # Text that stresses escaping (markdown, mentions) and length, not only letters.
 NASTY = st.sampled_from(
@@ -98,6 +98,49 @@ def test_any_answer_fits_every_discord_limit(answer: Answer) -> None:
             assert len(embeds.escape(span)) + 4 > embeds.SENTENCE_BUDGET
         else:
             assert f"**{span}**" in shown
+
+
+@st.composite
+def explanations(draw: st.DrawFn) -> Explanation:
+    words = draw(st.lists(TEXT, max_size=120))
+    return Explanation(
+        terms=tuple(QueryTerm(w or "w", draw(TEXT) or "t", draw(st.booleans())) for w in words),
+        chunks=draw(answers()).sources,
+        score=draw(st.none() | st.floats(-1e9, 1e9)),
+        runner_up=draw(st.none() | TEXT),
+        runner_up_score=draw(st.none() | st.floats(-1e9, 1e9)),
+        no_answer_score=draw(st.none() | st.floats(-1e9, 1e9)),
+        threshold=draw(st.floats(0, 1)),
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(answers(), explanations(), st.booleans())
+def test_any_explanation_fits_every_discord_limit(
+    answer: Answer, ex: Explanation, changed: bool
+) -> None:
+    check_limits(embeds.explain_embed(answer, ex, changed=changed).to_dict())
+
+
+def test_explanation_of_long_terms_and_chunks_is_cut_not_refused() -> None:
+    long = "x" * 3000
+    hits = tuple(hit(i, long, long, long) for i in range(8))
+    ex = Explanation(
+        terms=tuple(QueryTerm(f"{long}{i}", "t", i % 2 == 0) for i in range(50)),
+        chunks=hits,
+        score=1.0,
+        runner_up=long,
+        runner_up_score=0.5,
+        no_answer_score=None,
+        threshold=0.45,
+    )
+    answer = Answer(long, False, None, None, None, 0.1, (), hits)
+    e = embeds.explain_embed(answer, ex).to_dict()
+    check_limits(e)
+    chunks = e["fields"][0]["value"].splitlines()
+    assert len(chunks) == embeds.EXPLAINED_CHUNKS and chunks[4].startswith("5. ")
+    assert all(line.endswith(f" · {h.score:.2f}") for line, h in zip(chunks, hits, strict=False))
+    assert e["fields"][1]["value"].endswith("Confidence 0.10 < threshold 0.45: withheld")
 
 
 @settings(max_examples=150, deadline=None)

@@ -1,6 +1,8 @@
-from bot.models import Answer, Chunk, Citation, Hit
+from dataclasses import replace
+
+from bot.models import Answer, Chunk, Citation, Explanation, Hit, QueryTerm
 from bot.render.payload import answer_payload
-from bot.render.terminal import NOT_FOUND, render_answer
+from bot.render.terminal import NOT_FOUND, render_answer, render_explanation
 
 SENTENCE = "It cost $115 million to construct and has a maximum capacity of 40,000 inmates."
 DOC_START = 1000
@@ -73,3 +75,40 @@ def test_not_found_without_sources_says_why():
         NOT_FOUND,
         "No passage shares a word with the question.",
     ]
+
+
+def explained() -> Answer:
+    a = answered()
+    ex = Explanation(
+        terms=(QueryTerm("CECOT's", "cecot", True), QueryTerm("jail", "jail", False)),
+        chunks=a.sources,
+        score=12.5,
+        runner_up="maximum\x1b[31m",
+        runner_up_score=9.25,
+        no_answer_score=None,
+        threshold=0.45,
+    )
+    return replace(a, explanation=ex)
+
+
+def test_explanation_lists_terms_chunks_scores_and_the_decision():
+    a = explained()
+    assert a.explanation is not None
+    lines = render_explanation(a, a.explanation, color=False).plain.splitlines()
+    assert lines[1] == "  terms: CECOT's → cecot, jail (not found)"
+    assert lines[3] == "    1. doc.txt › What is the CECOT? · line 9  3.20"
+    assert lines[4] == "  span score: 12.50 vs runner-up “maximum[31m” 9.25"  # no ESC left
+    assert lines[5] == "  no-answer score: none"
+    assert lines[6] == "  confidence 0.87 ≥ threshold 0.45: answered"
+
+
+def test_explanation_in_the_json_answer():
+    payload = answer_payload(explained())
+    ex = payload["explanation"]
+    assert ex["terms"][1] == {"word": "jail", "term": "jail", "found": False}
+    assert ex["chunks"] == [
+        {"source": "doc.txt", "section": "What is the CECOT?", "line": 9, "score": 3.2}
+    ]
+    assert (ex["score"], ex["runner_up_score"], ex["no_answer_score"]) == (12.5, 9.25, None)
+    assert ex["threshold"] == 0.45
+    assert "explanation" not in answer_payload(answered())
