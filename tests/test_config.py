@@ -30,3 +30,11 @@ def test_bad_number_is_a_clear_error():
 
 def test_missing_dotenv_is_fine(tmp_path: Path):
     assert read_dotenv(tmp_path / "nope") == {}
+
+
+def test_token_wellformedness():
+    from bot.config import token_is_wellformed
+
+    assert token_is_wellformed("MTIz.NDU2-_x.abcDEF123")
+    for bad in ("abc def", "abc\x1b[2Jdef", "abc\ndef", "abc\x00", "tökén", "abc\u200bdef"):
+        assert not token_is_wellformed(bad), bad

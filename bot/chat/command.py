@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.config import Settings
+from bot.config import Settings, token_is_wellformed
 from bot.feedback import FeedbackStore
 
 log = logging.getLogger("citebot.chat")
@@ -21,6 +21,10 @@ log = logging.getLogger("citebot.chat")
 NO_TOKEN = (
     "DISCORD_TOKEN is not set: put the bot token in the environment or in .env "
     "(see .env.example and docs/discord.md)"
+)
+MALFORMED_TOKEN = (
+    "DISCORD_TOKEN holds spaces, control characters or non-ASCII characters, which no Discord "
+    "token has: copy it again (Developer Portal → your application → Bot → Reset Token)"
 )
 BAD_TOKEN = (
     "Discord rejected DISCORD_TOKEN: reset the token (Developer Portal → your application → Bot "
@@ -68,6 +72,8 @@ async def run_bot(
 
     if not settings.discord_token:
         raise ValueError(NO_TOKEN)
+    if not token_is_wellformed(settings.discord_token):
+        raise ValueError(MALFORMED_TOKEN)
     point_at(settings)
     bot = CitebotBot(settings, engine, store, force_sync=force_sync)
     if on_bot is not None:
@@ -84,6 +90,10 @@ def cmd_discord(args: argparse.Namespace, settings: Settings) -> int:
 
     if not settings.discord_token:
         raise UsageError(NO_TOKEN)
+    if not token_is_wellformed(settings.discord_token):
+        # Checked before any request: the token goes into an HTTP header and the gateway's
+        # IDENTIFY, where a control character is an error deep in aiohttp, not Discord's 401.
+        raise UsageError(MALFORMED_TOKEN)
     logging.getLogger("citebot").setLevel(logging.INFO)
     engine = open_engine(args, settings)
     store = FeedbackStore(db_path(args, settings))
@@ -124,7 +134,10 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     if not path.exists():
         print(f"No bot state at {path} yet: nothing has been asked through Discord.")
         return 0
-    r = FeedbackStore(path).report(args.limit)
+    try:
+        r = FeedbackStore(path).report(args.limit)
+    except (sqlite3.Error, OSError) as e:
+        raise UsageError(f"cannot read the bot's state file {path}: {e}") from None
     if args.json:
         payload = {
             "answers": r.answers,
