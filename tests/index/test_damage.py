@@ -81,12 +81,9 @@ def test_the_generation_lists_every_file(pristine):
     assert sorted(_read_manifest(gen)[0]) == sorted(set(FILES) - {MANIFEST})
 
 
-damage = st.tuples(
-    st.sampled_from(FILES),
-    st.sampled_from(("truncate", "random bytes", "same-length edit")),
-    st.floats(0, 1, exclude_max=True),  # where, as a share of the file's length
-    st.binary(min_size=1, max_size=64),
-)
+KINDS = ("truncate", "random bytes", "same-length edit")
+# Where, as a share of the file's length, and the bytes written there.
+place = st.tuples(st.floats(0, 1, exclude_max=True), st.binary(min_size=1, max_size=64))
 
 
 def corrupt(path: Path, kind: str, where: float, data: bytes) -> bool:
@@ -107,21 +104,24 @@ def corrupt(path: Path, kind: str, where: float, data: bytes) -> bool:
     return True
 
 
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("name", FILES)
 @settings(
-    max_examples=60,
+    max_examples=2,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(damage)
-def test_damage_is_detected_and_rebuilt_never_served(pristine, tmp_path_factory, how):
+@given(place)
+def test_damage_is_detected_and_rebuilt_never_served(
+    pristine, tmp_path_factory, name, kind, where_what
+):
     corpus, template, expected = pristine
     index_dir = tmp_path_factory.mktemp("copy") / "index"
     shutil.copytree(template, index_dir)
     store = Engine(corpus, index_dir).store
     gen = live(index_dir)
     store.load()  # verified and recorded: damage must be found through the record
-    name, kind, where, data = how
-    if not corrupt(gen / name, kind, where, data):
+    if not corrupt(gen / name, kind, *where_what):
         return
     with pytest.raises(IndexUnusable):
         Engine(corpus, index_dir).store.load()
@@ -133,13 +133,14 @@ def test_damage_is_detected_and_rebuilt_never_served(pristine, tmp_path_factory,
     assert live(index_dir) != gen and not gen.exists()
 
 
+@pytest.mark.parametrize("name", [f for f in FILES if f != MANIFEST])
 @settings(
-    max_examples=80,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(damage)
-def test_damage_the_stats_hide_fails_cleanly(pristine, tmp_path_factory, how):
+@given(st.sampled_from(KINDS), place)
+def test_damage_the_stats_hide_fails_cleanly(pristine, tmp_path_factory, name, kind, where_what):
     """Damage recorded as verified (as bit rot under unchanged stats would be): the bounds checks
     and the decoding find what would read out of range or not decode. Either way, nothing but
     IndexUnusable comes out of loading and using the index."""
@@ -147,8 +148,7 @@ def test_damage_the_stats_hide_fails_cleanly(pristine, tmp_path_factory, how):
     index_dir = tmp_path_factory.mktemp("copy") / "index"
     shutil.copytree(template, index_dir)
     gen = live(index_dir)
-    name, kind, where, data = how
-    if name == MANIFEST or not corrupt(gen / name, kind, where, data):
+    if not corrupt(gen / name, kind, *where_what):
         return
     files, check = _read_manifest(gen)
     _record_verified(gen, check, _file_stats(gen, files))
