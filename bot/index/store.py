@@ -262,6 +262,7 @@ class Index:
         except (KeyError, TypeError, ValueError) as exc:
             raise IndexUnusable(f"corrupt meta.json: {exc!r}") from None
         self.path = gen
+        self.damaged = False  # set when damage is found while answering (``_damaged``)
         self._sources: list[str] = _read_json(gen / "sources.json")
         vocab: list[str] = _read_json(gen / "vocab.json")
         self._sections: list[str] = _read_json(gen / "sections.json")
@@ -349,6 +350,7 @@ class Index:
     def _damaged(self, name: str, exc: Exception) -> IndexUnusable:
         """What to raise for damage found while answering: the stats did not show it, so the
         next load hashes the generation again (and an update then rebuilds it)."""
+        self.damaged = True
         _forget_verified(self.path)
         return IndexUnusable(f"corrupt {name}: {exc}")
 
@@ -541,12 +543,14 @@ class IndexStore:
                 *sorted(
                     (e.name, e.inode(), st.st_size, st.st_mtime_ns)
                     for e in os.scandir(gen)
+                    # The record of verification is written by opening: not part of the identity.
+                    if not e.name.startswith(VERIFIED)
                     for st in (e.stat(),)
                 ),
             )
         except OSError as exc:
             raise IndexUnusable(f"cannot read {gen.name}: {exc}") from None
-        if self._opened is not None and self._opened[0] == key:
+        if self._opened is not None and self._opened[0] == key and not self._opened[1].damaged:
             return self._opened[1]
         index = Index(gen, self._settings())
         self._opened = (key, index)

@@ -200,3 +200,24 @@ def test_later_loads_skip_the_hash_until_a_stat_changes(pristine, tmp_path, monk
     path.write_bytes(path.read_bytes())  # same bytes, new ctime
     Engine(corpus, tmp_path / "index").store.load()
     assert len(hashed) == len(FILES) - 1
+
+
+def test_damage_found_while_answering_is_rebuilt_by_the_next_refresh(pristine, tmp_path):
+    corpus, template, expected = pristine
+    shutil.copytree(template, tmp_path / "index")
+    warnings: list[str] = []
+    engine = Engine.open(corpus, tmp_path / "index", warn=warnings.append)
+    gen = live(tmp_path / "index")
+    assert engine.index.sources()[0] == "depot.txt"  # its text starts texts.bin
+    with open(gen / "texts.bin", "r+b") as f:
+        f.write(b"\xff")
+    files, check = _read_manifest(gen)
+    _record_verified(gen, check, _file_stats(gen, files))  # as if the stats had not moved
+    with pytest.raises(IndexUnusable, match=r"corrupt texts\.bin"):
+        engine.ask("who runs the depot ledger")
+    assert not (gen / VERIFIED).exists()
+    assert warnings == []
+    report = engine.refresh()
+    assert report.rebuilt_because == "corrupt texts.bin: checksum mismatch"
+    assert warnings == ["rebuilding the index: corrupt texts.bin: checksum mismatch"]
+    assert answers(engine) == expected
