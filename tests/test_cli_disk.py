@@ -10,6 +10,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,9 @@ def _namespaces() -> bool:
     if not shutil.which("unshare") or not shutil.which("mount"):
         return False
     try:
-        probe = ["unshare", "-rm", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"]
-        return subprocess.run(probe, capture_output=True, timeout=30).returncode == 0
+        with tempfile.TemporaryDirectory() as point:
+            probe = ["unshare", "-rm", "mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", point]
+            return subprocess.run(probe, capture_output=True, timeout=30).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
 
