@@ -83,18 +83,20 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
 
 def open_engine(args: argparse.Namespace, settings: Settings):  # -> Engine (import kept lazy)
     from bot.engine import Engine
+    from bot.index import IndexUnusable, IndexWriteError
     from bot.ingest import CorpusError
 
     corpus, index_dir = corpus_paths(args, settings)
     try:
         with progress_bar("indexing") as progress:
             return Engine.open(corpus, index_dir, warn=_warn, progress=progress)
-    except CorpusError as e:
+    except (CorpusError, IndexWriteError, IndexUnusable) as e:
         raise UsageError(str(e)) from None
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from bot.engine import Engine
+    from bot.index import IndexUnusable, IndexWriteError
     from bot.ingest import CorpusError
 
     corpus, index_dir = corpus_paths(args, settings)
@@ -102,7 +104,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with progress_bar("indexing") as progress:
             report = engine.refresh(progress)
-    except CorpusError as e:
+    except (CorpusError, IndexWriteError, IndexUnusable) as e:
         raise UsageError(str(e)) from None
     s = report.stats
     changes = (
@@ -335,6 +337,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except Exception as e:
+        # Damage that the index's stats did not show, found while answering: the next load
+        # hashes the generation again and the next update rebuilds it.
+        from bot.index import IndexUnusable
+
+        if not isinstance(e, IndexUnusable):
+            raise
+        print(
+            f"citebot: error: the index is damaged ({e}); the next run rebuilds it", file=sys.stderr
+        )
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -97,6 +97,12 @@ class SettingsError(ValueError):
     pass
 
 
+def token_is_wellformed(token: str) -> bool:
+    """Whether ``token`` could be a Discord bot token: printable ASCII without spaces (tokens
+    are base64 parts joined by dots). Says nothing of whether Discord accepts it."""
+    return token.isascii() and token.isprintable() and " " not in token
+
+
 @dataclass(frozen=True)
 class Settings:
     corpus: Path = Path("corpus")

@@ -22,7 +22,7 @@ from bot.analyze import Analyzer
 from bot.chunk import Chunker
 from bot.cite import cite
 from bot.extract import MIN_CONFIDENCE, extract
-from bot.index import BM25Params, Index, IndexStore, IndexUnusable
+from bot.index import BM25Params, Index, IndexStore, IndexUnusable, IndexWriteError
 from bot.models import Answer, Explanation, Extraction, Hit, IndexStats, QueryTerm, UpdateReport
 from bot.retrieve import Rerank, retrieve
 
@@ -111,9 +111,19 @@ class Engine:
         warn: Warn | None = None,
         progress: Progress | None = None,
     ) -> Engine:
-        """An engine whose index matches the corpus as it is now (built or updated if needed)."""
+        """An engine whose index matches the corpus as it is now (built or updated if needed).
+
+        When the index folder cannot be written (read-only, full), the live generation answers
+        as it is, after one warning; IndexWriteError only when there is none to answer from."""
         engine = cls(corpus, index_dir, options=options, warn=warn)
-        engine.refresh(progress)
+        try:
+            engine.refresh(progress)
+        except IndexWriteError as exc:
+            try:
+                engine._load_live()
+            except IndexUnusable:
+                raise exc from None
+            engine._warn(f"{exc}; answering from the index as it was")
         return engine
 
     @classmethod

@@ -231,7 +231,13 @@ class FeedbackStore:
         return removed
 
     def report(self, limit: int = 10) -> Report:
+        """Counts and the most frequent gaps. Raises sqlite3.DatabaseError for a damaged file,
+        also where the damage lies in pages the report itself would not read: a report from a
+        damaged file is not to be trusted."""
         with self._db() as db:
+            problems = [row[0] for row in db.execute("PRAGMA quick_check")]
+            if problems != ["ok"]:
+                raise sqlite3.DatabaseError(f"damaged ({' '.join(problems[0].split())})")
             answers, unanswered = db.execute(
                 "SELECT COUNT(*), COALESCE(SUM(answered = 0), 0) FROM answers"
             ).fetchone()

@@ -81,3 +81,11 @@ def test_autoanswer_settings_and_the_message_content_switch():
         SettingsError, match="DISCORD_MESSAGE_CONTENT=maybe in the environment: expected 1 or 0"
     ):
         Settings.load({"DISCORD_MESSAGE_CONTENT": "maybe"}, None)
+
+
+def test_token_wellformedness():
+    from bot.config import token_is_wellformed
+
+    assert token_is_wellformed("MTIz.NDU2-_x.abcDEF123")
+    for bad in ("abc def", "abc\x1b[2Jdef", "abc\ndef", "abc\x00", "tökén", "abc\u200bdef"):
+        assert not token_is_wellformed(bad), bad

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.autoanswer_state import AutoAnswerState
-from bot.config import DEFAULT_DB, OLD_DB_NAME, Settings
+from bot.config import DEFAULT_DB, OLD_DB_NAME, Settings, token_is_wellformed
 from bot.feedback import FeedbackStore, move_state
 from bot.render.numbers import count, number
 
@@ -25,6 +25,10 @@ log = logging.getLogger("citebot.chat")
 NO_TOKEN = (
     "DISCORD_TOKEN is not set: put the bot token in the environment or in .env "
     "(see .env.example and docs/discord.md)"
+)
+MALFORMED_TOKEN = (
+    "DISCORD_TOKEN holds spaces, control characters or non-ASCII characters, which no Discord "
+    "token has: copy it again (Developer Portal → your application → Bot → Reset Token)"
 )
 BAD_TOKEN = (
     "Discord rejected DISCORD_TOKEN: reset the token (Developer Portal → your application → Bot "
@@ -94,6 +98,8 @@ async def run_bot(
 
     if not settings.discord_token:
         raise ValueError(NO_TOKEN)
+    if not token_is_wellformed(settings.discord_token):
+        raise ValueError(MALFORMED_TOKEN)
     point_at(settings)
     bot = CitebotBot(settings, engine, store, force_sync=force_sync)
     if on_bot is not None:
@@ -160,6 +166,10 @@ def _discord(args: argparse.Namespace, settings: Settings) -> int:
 
     if not settings.discord_token:
         raise UsageError(NO_TOKEN)
+    if not token_is_wellformed(settings.discord_token):
+        # Checked before any request: the token goes into an HTTP header and the gateway's
+        # IDENTIFY, where a control character is an error deep in aiohttp, not Discord's 401.
+        raise UsageError(MALFORMED_TOKEN)
     logging.getLogger("citebot").setLevel(logging.INFO)
     if args.watch:
         settings = dataclasses.replace(settings, watch=True)

@@ -17,6 +17,7 @@ from bot import __version__
 from bot.chat import embeds
 from bot.chat.replies import APOLOGY, NO_MENTIONS, defer, reply
 from bot.engine import QuestionError
+from bot.index import IndexWriteError
 from bot.ingest import CorpusError
 from bot.models import UpdateReport
 from bot.render.numbers import count, number
@@ -38,6 +39,17 @@ def may_reindex(bot: "CitebotBot", interaction: discord.Interaction[Any]) -> boo
         return True
     # Resolved permissions in this channel, as Discord sends them with the interaction.
     return interaction.guild_id is not None and interaction.permissions.manage_guild
+
+
+def reindex_failure(error: Exception) -> str:
+    """What the user is told when a re-index fails: the kind of failure, never a path."""
+    if isinstance(error, CorpusError):
+        why = "the documents folder cannot be read"
+    else:
+        why = "the index folder cannot be written (disk full or read-only)"
+    return (
+        f"Re-index failed: {why}. Still answering from the old index; details are in the bot's log."
+    )
 
 
 def describe_update(report: UpdateReport) -> list[str]:
@@ -75,13 +87,14 @@ def install(bot: "CitebotBot") -> None:
     async def ask(
         interaction: discord.Interaction[Any], question: app_commands.Range[str, 1, limit]
     ) -> None:
-        problem = bot.check_question(question)
-        if problem:
-            await reply(interaction, content=problem, ephemeral=True)
-            return
+        # Counted before the question is checked: a stream of blank questions is a stream too.
         wait = bot.cooldown.hit(interaction.user.id)
         if wait is not None:
             await reply(interaction, content=bot.cooldown.message(wait), ephemeral=True)
+            return
+        problem = bot.check_question(question)
+        if problem:
+            await reply(interaction, content=problem, ephemeral=True)
             return
         async with bot.acknowledging:
             await defer(interaction)
@@ -122,19 +135,23 @@ def install(bot: "CitebotBot") -> None:
             await reply(interaction, content=BUSY, ephemeral=True)
             return
         async with bot.reindex_lock:
-            await defer(interaction)
+            # Ephemeral: the report is for whoever asked, and a failure's details are not for
+            # the channel.
+            await defer(interaction, ephemeral=True)
             t0 = time.perf_counter()
             try:
                 # The engine keeps answering from the old index until this swaps the new one in.
                 report = await asyncio.to_thread(bot.refresh_index)
-            except CorpusError as e:
-                await reply(
-                    interaction, content=f"Re-index failed, still answering from the old index: {e}"
-                )
+            except (CorpusError, IndexWriteError) as e:
+                # The message names server paths: the log gets it, the user a reason without.
+                log.error("re-index failed: %s", e)
+                await reply(interaction, content=reindex_failure(e), ephemeral=True)
                 return
             log.info("re-indexed in %.2f s: %s", time.perf_counter() - t0, report)
         title = "Re-indexed" if report.changed_anything else "Re-indexed: nothing changed"
-        await reply(interaction, embed=embeds.text_embed(title, describe_update(report)))
+        await reply(
+            interaction, embed=embeds.text_embed(title, describe_update(report)), ephemeral=True
+        )
 
     @tree.error
     async def on_tree_error(
@@ -157,15 +174,16 @@ async def handle_message(bot: "CitebotBot", message: discord.Message) -> None:
         return
     question = strip_mentions(bot, message.content)
     try:
-        problem = bot.check_question(question)
-        if problem:
-            await message.reply(problem, allowed_mentions=NO_MENTIONS, mention_author=False)
-            return
+        # Every message that reaches the bot counts, empty and over-long ones included.
         wait = bot.cooldown.hit(message.author.id)
         if wait is not None:
             await message.reply(
                 bot.cooldown.message(wait), allowed_mentions=NO_MENTIONS, mention_author=False
             )
+            return
+        problem = bot.check_question(question)
+        if problem:
+            await message.reply(problem, allowed_mentions=NO_MENTIONS, mention_author=False)
             return
         async with bot.answering:
             try:

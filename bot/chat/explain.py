@@ -42,13 +42,14 @@ def clip_question(text: str, limit: int) -> str:
 async def ask_about_message(
     bot: CitebotBot, interaction: discord.Interaction[Any], message: discord.Message
 ) -> None:
-    question = clip_question(message.content, bot.settings.max_question_chars)
-    if not question:
-        await reply(interaction, content=NO_TEXT, ephemeral=True)
-        return
+    # Counted before the text is looked at, as /ask and messages are: empty asks count too.
     wait = bot.cooldown.hit(interaction.user.id)
     if wait is not None:
         await reply(interaction, content=bot.cooldown.message(wait), ephemeral=True)
+        return
+    question = clip_question(message.content, bot.settings.max_question_chars)
+    if not question:
+        await reply(interaction, content=NO_TEXT, ephemeral=True)
         return
     async with bot.acknowledging:
         await defer(interaction, ephemeral=True)

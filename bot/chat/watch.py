@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import watchfiles
 
+from bot.index import IndexWriteError
 from bot.ingest import CorpusError
 from bot.ingest.corpus import SUPPORTED_SUFFIXES
 
@@ -66,7 +67,7 @@ async def watch_corpus(bot: CitebotBot, stop: asyncio.Event) -> None:
         ):
             try:
                 report = await asyncio.to_thread(bot.refresh_index)
-            except CorpusError as e:
+            except (CorpusError, IndexWriteError) as e:
                 log.warning("re-index after %d changes failed: %s", len(changes), e)
                 continue
             except Exception:

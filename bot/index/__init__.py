@@ -2,6 +2,15 @@
 incrementally updated index (``store``)."""
 
 from bot.index.bm25 import BM25Params, LuceneBM25, idf, memo_idf
-from bot.index.store import Index, IndexStore, IndexUnusable
+from bot.index.store import Index, IndexStore, IndexUnusable, IndexWriteError
 
-__all__ = ["BM25Params", "Index", "IndexStore", "IndexUnusable", "LuceneBM25", "idf", "memo_idf"]
+__all__ = [
+    "BM25Params",
+    "Index",
+    "IndexStore",
+    "IndexUnusable",
+    "IndexWriteError",
+    "LuceneBM25",
+    "idf",
+    "memo_idf",
+]

@@ -26,14 +26,22 @@ A generation holds (C chunks, D documents, V terms, P postings):
     post_chunk.npy   int32 (P)
     post_tf.npy      int32 (P)
     post_weight.npy  float64 (P): each posting's precomputed BM25 contribution
+    manifest.json    size and blake2b of every file above, and a check of its own content
+    verified.json    the files' stats when their hashes were last found right (optional)
 
 No pickle: everything is JSON or ``.npy`` (loaded with ``allow_pickle=False``).
+
+Damage is found, not served: a generation's files are hashed against the manifest when it is
+first loaded, and again whenever a file's stat (inode, size, mtime, ctime) differs from the one
+recorded in verified.json, so later loads of the same files skip the hashing; every load checks
+the bounds of the offsets and postings, and text that does not decode is an ``IndexUnusable``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import mmap
 import os
@@ -42,7 +50,7 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +65,7 @@ from bot.index.build import AnalysedDoc, Failed, Unchanged, analyse_files
 from bot.ingest import scan_corpus
 from bot.models import Chunk, Document, Heading, IndexStats, UpdateReport
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: manifest.json
 _T = TypeVar("_T")
 _GEN = re.compile(r"^gen-(\d{6,})$")
 # Columns of chunks.npy.
@@ -83,6 +91,111 @@ class IndexUnusable(Exception):
     """The index on disk cannot be used (missing, corrupt, or built with other settings)."""
 
 
+class _CannotLock(Exception):
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class IndexWriteError(Exception):
+    """The index folder cannot be written (read-only, full, no permission); the live generation
+    on disk is left as it was. The message names the folder: for logs and the terminal."""
+
+
+MANIFEST = "manifest.json"
+VERIFIED = "verified.json"
+
+
+def _unlisted(name: str) -> bool:
+    """Not covered by the manifest: the manifest itself and the record of its last verification
+    (with the temporary file it is written through)."""
+    return name == MANIFEST or name.startswith(VERIFIED)
+
+
+def _file_hash(path: Path) -> str:
+    # blake2b: in hashlib (no new dependency), and faster than sha256 without SHA extensions.
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
+
+
+def _manifest_check(files: dict[str, Any]) -> str:
+    """A hash of the manifest's entries as parsed, so that damage to manifest.json itself is
+    found, not only damage to the files it lists."""
+    canonical = json.dumps(files, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.blake2b(canonical, digest_size=16).hexdigest()
+
+
+def _stat_key(st: os.stat_result) -> list[int]:
+    # ctime cannot be set from user space: any write, or a utime() putting mtime back, moves it.
+    return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+
+
+def _file_stats(gen: Path, names: Iterable[str]) -> dict[str, list[int]]:
+    stats = {}
+    for name in sorted(names):
+        try:
+            stats[name] = _stat_key(os.stat(gen / name))
+        except FileNotFoundError:
+            raise IndexUnusable(f"missing {name}") from None
+    return stats
+
+
+def _read_manifest(gen: Path) -> tuple[dict[str, list[Any]], str]:
+    data = _read_json(gen / MANIFEST)
+    try:
+        files, check = data["files"], data["check"]
+        ok = isinstance(files, dict) and all(
+            isinstance(v, list) and len(v) == 2 and type(v[0]) is int and isinstance(v[1], str)
+            for v in files.values()
+        )
+    except (KeyError, TypeError):
+        ok = False
+    if not ok or _manifest_check(files) != check:
+        raise IndexUnusable(f"corrupt {MANIFEST}")
+    return files, check
+
+
+def _verify_generation(gen: Path) -> tuple[dict[str, list[Any]], str]:
+    """Raise IndexUnusable unless every file of ``gen`` is the one its manifest describes.
+    Files are hashed only when a stat differs from the record of the last verification, which
+    is then written anew (where the folder can be written). The manifest's entries and check."""
+    files, check = _read_manifest(gen)
+    try:
+        stats = _file_stats(gen, files)
+        record: Any = None
+        with contextlib.suppress(IndexUnusable):
+            record = _read_json(gen / VERIFIED)
+        if record == {"check": check, "files": stats}:
+            return files, check
+        for name, (size, digest) in sorted(files.items()):
+            if stats[name][1] != size:
+                raise IndexUnusable(f"corrupt {name}: {stats[name][1]} bytes, not {size}")
+            if _file_hash(gen / name) != digest:
+                raise IndexUnusable(f"corrupt {name}: checksum mismatch")
+    except OSError as exc:
+        raise IndexUnusable(f"cannot read {gen.name}: {exc.strerror or exc}") from None
+    _record_verified(gen, check, stats)
+    return files, check
+
+
+def _record_verified(gen: Path, check: str, stats: dict[str, list[int]]) -> None:
+    """Note that ``gen``'s files, with the stats they have now, match the manifest. Best effort:
+    a generation in a folder that cannot be written is hashed at every load instead."""
+    tmp = gen / f"{VERIFIED}.{os.getpid()}-{threading.get_ident()}.tmp"
+    try:
+        tmp.write_text(json.dumps({"check": check, "files": stats}), encoding="utf-8")
+        os.replace(tmp, gen / VERIFIED)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _forget_verified(gen: Path) -> None:
+    """Make the next load hash ``gen`` again (damage found that the stats did not show)."""
+    with contextlib.suppress(OSError):
+        (gen / VERIFIED).unlink()
+
+
 # -- reading -------------------------------------------------------------------------------------
 
 
@@ -101,8 +214,10 @@ def _load_array(gen: Path, name: str) -> np.ndarray:
         return np.load(path, mmap_mode="r", allow_pickle=False)
     except FileNotFoundError:
         raise IndexUnusable(f"missing {path.name}") from None
-    except (OSError, ValueError, EOFError) as exc:
-        raise IndexUnusable(f"corrupt {path.name}: {exc}") from None
+    except Exception as exc:
+        # numpy parses the header with ast and tokenize: damaged bytes there raise SyntaxError,
+        # tokenize.TokenError and others besides ValueError, OSError and EOFError.
+        raise IndexUnusable(f"corrupt {path.name}: {exc!r}") from None
 
 
 def _map_file(path: Path) -> mmap.mmap | bytes:
@@ -134,6 +249,7 @@ class Index:
         for key, want in settings.items():
             if meta.get(key) != want:
                 raise IndexUnusable(f"{key} settings changed")
+        self.manifest, self.manifest_check = _verify_generation(gen)
         try:
             counts = {
                 k: int(meta["counts"][k])
@@ -146,6 +262,7 @@ class Index:
         except (KeyError, TypeError, ValueError) as exc:
             raise IndexUnusable(f"corrupt meta.json: {exc!r}") from None
         self.path = gen
+        self.damaged = False  # set when damage is found while answering (``_damaged``)
         self._sources: list[str] = _read_json(gen / "sources.json")
         vocab: list[str] = _read_json(gen / "vocab.json")
         self._sections: list[str] = _read_json(gen / "sections.json")
@@ -167,8 +284,10 @@ class Index:
             a = arrays[name]
             _expect(a.shape == shape and a.dtype == dtype, f"{name}.npy has shape {a.shape}")
         _expect(isinstance(self._sources, list) and len(self._sources) == d, "sources.json length")
+        _expect(all(isinstance(x, str) for x in self._sources), "sources.json entries")
         _expect(isinstance(vocab, list) and len(vocab) == v, "vocab.json length")
         _expect(isinstance(self._sections, list), "sections.json")
+        _expect(all(isinstance(x, str) for x in self._sections), "sections.json entries")
         # Plain ndarray views of the same maps: indexing an np.memmap runs its Python-level
         # __getitem__ and __array_finalize__, some hundred times per answer.
         arrays = {name: np.asarray(a) for name, a in arrays.items()}
@@ -182,21 +301,67 @@ class Index:
         self._post_chunk = arrays["post_chunk"]
         self._post_tf = arrays["post_tf"]
         self._post_weight = arrays["post_weight"]
-        _expect(int(self._indptr[-1]) == p and int(self._indptr[0]) == 0, "indptr bounds")
-        _expect(int(self._doc_chunks[-1]) == c, "document chunk ranges")
-        _expect(int(self._doc_lines[-1]) == counts["lines"], "document line ranges")
         self._texts = _map_file(gen / "texts.bin")
         self._docmeta = _map_file(gen / "docmeta.bin")
         # Mapped now, read only if asked (``fingerprints``): a writer deletes this folder once it
         # switches to a newer generation, and the map keeps the file readable after that.
         self._files = _map_file(gen / "files.json")
-        _expect(len(self._texts) == int(self._doc_bytes[-1]), "texts.bin size")
-        _expect(len(self._docmeta) == int(self._docmeta_off[-1]), "docmeta.bin size")
+        self._check_bounds(p, counts["lines"])
         self._vocab = {t: i for i, t in enumerate(vocab)}
         self._doc_index = {s: i for i, s in enumerate(self._sources)}
         self._cache: OrderedDict[str, Document] = OrderedDict()
         self._texts_cache: OrderedDict[str, str] = OrderedDict()
         self._cache_lock = threading.Lock()
+
+    def _check_bounds(self, postings: int, lines: int) -> None:
+        """Every offset and id a query follows points inside what it indexes: a damaged file
+        whose stat did not change (so was not hashed again) fails here rather than reading out of
+        range. Vectorised and linear; the largest, post_chunk, is one min/max pass."""
+        n_chunks, n_sections = self.stats.chunks, len(self._sections)
+        for name, a, end in (
+            ("indptr", self._indptr, postings),
+            ("doc_chunks", self._doc_chunks, n_chunks),
+            ("doc_lines", self._doc_lines, lines),
+            ("doc_bytes", self._doc_bytes, len(self._texts)),
+            ("docmeta_off", self._docmeta_off, len(self._docmeta)),
+        ):
+            _expect(int(a[0]) == 0 and int(a[-1]) == end, f"{name} bounds")
+            _expect(bool(np.all(a[1:] >= a[:-1])), f"{name} order")
+        if n_chunks:
+            ch = self._chunks
+            docs = ch[:, DOC]
+            doc_of = np.repeat(np.arange(len(self._sources)), np.diff(self._doc_chunks))
+            _expect(np.array_equal(docs, doc_of), "chunk documents")
+            size = (self._doc_bytes[1:] - self._doc_bytes[:-1])[docs]
+            _expect(
+                bool(np.all((ch[:, BSTART] >= 0) & (ch[:, BSTART] <= ch[:, BEND]))), "chunk bytes"
+            )
+            _expect(bool(np.all(ch[:, BEND] <= size)), "chunk bytes")
+            _expect(
+                bool(np.all((ch[:, START] >= 0) & (ch[:, START] <= ch[:, END]))), "chunk offsets"
+            )
+            _expect(
+                bool(np.all((ch[:, SECTION] >= -1) & (ch[:, SECTION] < n_sections))), "sections"
+            )
+            _expect(bool(np.all(ch[:, LINE] >= 1)), "chunk lines")
+        if postings:
+            pc = self._post_chunk
+            _expect(int(pc.min()) >= 0 and int(pc.max()) < n_chunks, "posting chunk ids")
+        if lines:
+            _expect(int(self._lines.min()) >= 0, "line starts")
+
+    def _damaged(self, name: str, exc: Exception) -> IndexUnusable:
+        """What to raise for damage found while answering: the stats did not show it, so the
+        next load hashes the generation again (and an update then rebuilds it)."""
+        self.damaged = True
+        _forget_verified(self.path)
+        return IndexUnusable(f"corrupt {name}: {exc}")
+
+    def _decode(self, data: bytes, name: str) -> str:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise self._damaged(name, exc) from None
 
     # -- queries ---------------------------------------------------------------------------------
     def search(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
@@ -222,7 +387,7 @@ class Index:
         row = self._chunks[chunk_id].tolist()
         d = row[DOC]
         base = int(self._doc_bytes[d])
-        text = bytes(self._texts[base + row[BSTART] : base + row[BEND]]).decode("utf-8")
+        text = self._decode(self._texts[base + row[BSTART] : base + row[BEND]], "texts.bin")
         section = row[SECTION]
         return Chunk(
             id=chunk_id,
@@ -265,19 +430,23 @@ class Index:
 
     def _load_text(self, d: int) -> str:
         lo, hi = int(self._doc_bytes[d]), int(self._doc_bytes[d + 1])
-        return bytes(self._texts[lo:hi]).decode("utf-8")
+        return self._decode(self._texts[lo:hi], "texts.bin")
 
     def _load_document(self, d: int) -> Document:
         source = self._sources[d]
         mlo, mhi = int(self._docmeta_off[d]), int(self._docmeta_off[d + 1])
-        meta = json.loads(bytes(self._docmeta[mlo:mhi]).decode("utf-8"))
-        headings = tuple(map(Heading._make, meta["headings"]))
+        try:
+            meta = json.loads(self._decode(self._docmeta[mlo:mhi], "docmeta.bin"))
+            headings = tuple(map(Heading._make, meta["headings"]))
+            title = meta["title"]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise self._damaged("docmeta.bin", exc) from None
         llo, lhi = int(self._doc_lines[d]), int(self._doc_lines[d + 1])
         # Line starts were stored at build time: rescanning a long text costs milliseconds. A
         # copy, so that the document does not hold this generation's mapped file open.
         lines = np.array(self._lines[llo:lhi])
         lines.flags.writeable = False
-        return Document(source, meta["title"], self.text(source), headings, lines)
+        return Document(source, title, self.text(source), headings, lines)
 
     def title(self, source: str) -> str:
         """The document's title, read from the front of its metadata (``_NewDocs.add`` writes
@@ -286,10 +455,13 @@ class Index:
         if d is None:
             raise KeyError(source)
         lo, hi = int(self._docmeta_off[d]), int(self._docmeta_off[d + 1])
-        meta = bytes(self._docmeta[lo:hi]).decode("utf-8")
-        if meta.startswith(_TITLE_FIRST):
-            return json.decoder.scanstring(meta, len(_TITLE_FIRST))[0]
-        return json.loads(meta)["title"]
+        meta = self._decode(self._docmeta[lo:hi], "docmeta.bin")
+        try:
+            if meta.startswith(_TITLE_FIRST):
+                return json.decoder.scanstring(meta, len(_TITLE_FIRST))[0]
+            return json.loads(meta)["title"]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise self._damaged("docmeta.bin", exc) from None
 
     def doc_freq(self, term: str) -> int:
         """Number of chunks that contain ``term`` (0 if none)."""
@@ -382,12 +554,14 @@ class IndexStore:
                 *sorted(
                     (e.name, e.inode(), st.st_size, st.st_mtime_ns)
                     for e in os.scandir(gen)
+                    # The record of verification is written by opening: not part of the identity.
+                    if not e.name.startswith(VERIFIED)
                     for st in (e.stat(),)
                 ),
             )
         except OSError as exc:
             raise IndexUnusable(f"cannot read {gen.name}: {exc}") from None
-        if self._opened is not None and self._opened[0] == key:
+        if self._opened is not None and self._opened[0] == key and not self._opened[1].damaged:
             return self._opened[1]
         index = Index(gen, self._settings())
         self._opened = (key, index)
@@ -449,8 +623,12 @@ class IndexStore:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.index_dir / "lock", "a+b") as f:
+        try:
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            lock = open(self.index_dir / "lock", "a+b")  # noqa: SIM115 - closed by the with
+        except OSError as exc:
+            raise _CannotLock(exc) from None
+        with lock as f:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX)
             try:
                 yield
@@ -464,9 +642,65 @@ class IndexStore:
         progress: Callable[[int, int], None] | None = None,
         warn: Callable[[str], None] | None = None,
     ) -> UpdateReport:
-        """Bring the index in line with ``corpus``, re-reading only files whose stat changed."""
-        with self._locked():
-            return self._update(Path(corpus), progress, warn or (lambda _msg: None))
+        """Bring the index in line with ``corpus``, re-reading only files whose stat changed.
+
+        Raises IndexWriteError when the index must change and its folder cannot be written (the
+        live generation is left as it was); in a folder that cannot be written, a live generation
+        that matches the corpus is used as it is, without the lock."""
+        try:
+            with self._locked():
+                try:
+                    return self._update(Path(corpus), progress, warn or (lambda _msg: None))
+                except OSError as exc:
+                    # Reading the corpus reports its own errors (CorpusError, a skipped file):
+                    # what is left is writing the new generation.
+                    raise IndexWriteError(
+                        f"cannot write the index in {self.index_dir}: {exc.strerror or exc}"
+                    ) from None
+        except _CannotLock as e:
+            return self._check_unwritable(Path(corpus), e.error)
+
+    def _check_unwritable(self, corpus: Path, error: OSError) -> UpdateReport:
+        """The report of an update that need not write, or IndexWriteError: for an index folder
+        where not even the lock can be taken (a read-only mount, another user's folder)."""
+        t0 = time.perf_counter()
+        why = f"the index folder {self.index_dir} cannot be written ({error.strerror or error})"
+        files = scan_corpus(corpus)
+        try:
+            gen = self._current()
+            if gen is None:
+                raise IndexWriteError(f"no index can be built: {why}")
+            old = self._open(gen)
+            old_files, old_skipped = _read_files_json(gen)
+            _expect(sorted(old_files) == old._sources, "files.json does not match sources")
+        except IndexUnusable as exc:
+            raise IndexWriteError(f"the index cannot be used ({exc}) nor rebuilt: {why}") from None
+        seen = {f.source for f in files}
+        stale = [
+            f.source
+            for f in files
+            if not any(
+                k is not None and (k.size, k.mtime_ns) == (f.size, f.mtime_ns)
+                for k in (old_files.get(f.source), old_skipped.get(f.source))
+            )
+        ]
+        stale += [s for s in old_files if s not in seen]
+        if stale:
+            n = len(stale)
+            raise IndexWriteError(
+                f"{n} changed file{'s' * (n != 1)} in the corpus cannot be indexed: {why}"
+            )
+        return UpdateReport(
+            stats=old.stats,
+            added=(),
+            changed=(),
+            removed=(),
+            unchanged=len(old_files),
+            skipped=tuple(sorted((s, k.reason) for s, k in old_skipped.items() if s in seen)),
+            seconds=time.perf_counter() - t0,
+            rebuilt_because=None,
+            previous=gen.name,
+        )
 
     def _update(
         self,
@@ -571,25 +805,38 @@ class IndexStore:
                 shutil.rmtree(new_gen, ignore_errors=True)
             return report(old.stats)
         fingerprints = {**kept, **new_docs.fingerprints}
-        if new_gen is None:
-            new_gen = new_docs.gen = self._next_generation()
-        if content_same:
-            assert old is not None
-            stats = old.stats
+        try:
+            if new_gen is None:
+                new_gen = new_docs.gen = self._next_generation()
+            if content_same:
+                assert old is not None
+                stats = old.stats
+                new_docs.discard()
+                _link_generation(old.path, new_gen)
+            else:
+                stats = _write_generation(
+                    new_gen,
+                    old,
+                    set(kept),
+                    new_docs,
+                    self._settings(),
+                    self.params,
+                )
+            _write_files_json(new_gen, fingerprints, still_skipped)
+            _write_manifest(new_gen, old.manifest if content_same and old is not None else None)
+            _fsync_dir(new_gen)
+            self._switch(new_gen)
+        except BaseException:
+            # A full disk, most likely: the live generation stays as it was, and so does the disk.
             new_docs.discard()
-            _link_generation(old.path, new_gen)
-        else:
-            stats = _write_generation(
-                new_gen,
-                old,
-                set(kept),
-                new_docs,
-                self._settings(),
-                self.params,
-            )
-        _write_files_json(new_gen, fingerprints, still_skipped)
-        _fsync_dir(new_gen)
-        self._switch(new_gen)
+            if new_gen is not None and self._live_name() != new_gen.name:
+                shutil.rmtree(new_gen, ignore_errors=True)
+            raise
+        self._drop_others(new_gen)
+        # Its files were hashed as written; their stats are final now that older generations,
+        # which may share inodes with it (``_link_generation``), are gone.
+        files, check = _read_manifest(new_gen)
+        _record_verified(new_gen, check, _file_stats(new_gen, files))
         self.timings["write"] = (
             time.perf_counter() - t0 - self.timings["scan"] - self.timings["analyse"]
         )
@@ -601,11 +848,23 @@ class IndexStore:
         gen.mkdir()
         return gen
 
+    def _live_name(self) -> str | None:
+        with contextlib.suppress(OSError):
+            return (self.index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+        return None
+
     def _switch(self, gen: Path) -> None:
         tmp = self.index_dir / "CURRENT.tmp"
-        _write_bytes(tmp, gen.name.encode())
-        os.replace(tmp, self.index_dir / "CURRENT")
+        try:
+            _write_bytes(tmp, gen.name.encode())
+            os.replace(tmp, self.index_dir / "CURRENT")
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
         _fsync_dir(self.index_dir)
+
+    def _drop_others(self, gen: Path) -> None:
         # Readers of older generations keep their mmaps (and so the inodes) alive.
         for p in self.index_dir.iterdir():
             if _GEN.match(p.name) and p != gen:
@@ -634,10 +893,25 @@ def _write_files_json(
     )
 
 
+def _write_manifest(gen: Path, reuse: dict[str, list[Any]] | None = None) -> None:
+    """Size and hash of every file of ``gen``, read back from disk (from the page cache, just
+    written); the entries of ``reuse`` are taken for files hard-linked from a generation that
+    was verified when it was opened."""
+    files: dict[str, list[Any]] = {}
+    for p in sorted(gen.iterdir()):
+        if _unlisted(p.name):
+            continue
+        known = (reuse or {}).get(p.name)
+        files[p.name] = (
+            known if known and p.name != "files.json" else [p.stat().st_size, _file_hash(p)]
+        )
+    _write_json(gen / MANIFEST, {"files": files, "check": _manifest_check(files)})
+
+
 def _link_generation(old: Path, new: Path) -> None:
     """A generation with the same content: files are never modified, so hard links suffice."""
     for p in old.iterdir():
-        if p.name != "files.json":
+        if p.name != "files.json" and not _unlisted(p.name):
             os.link(p, new / p.name)
 
 

@@ -356,3 +356,51 @@ async def test_report_json_is_json_in_every_case(tmp_path: Path) -> None:
     assert err.count("\n") == 1 and "Traceback" not in err
     code, out, err = await finish(await citebot("report", cwd=tmp_path, env=env))
     assert code == 2 and out == "" and "cannot read the bot's state file" in err
+
+
+@pytest.mark.parametrize("where", ["env", ".env"])
+async def test_token_with_control_characters_is_one_clear_line(
+    standin: StandIn, tmp_path: Path, where: str
+) -> None:
+    make_corpus(tmp_path / "corpus")
+    token = "abc.def\x1b]0;TITLE\x07" if where == ".env" else "abc.def\nInjected: header"
+    env = clean_env(DISCORD_API_BASE=standin.api_base, DISCORD_GATEWAY_URL=standin.gateway_url)
+    if where == "env":
+        env["DISCORD_TOKEN"] = token
+    else:
+        (tmp_path / ".env").write_text(f"DISCORD_TOKEN={token}\n")
+    code, out, err = await finish(await citebot("discord", cwd=tmp_path, env=env))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("citebot: error: DISCORD_TOKEN holds")
+    assert "\x1b" not in err and "Injected" not in err and "abc.def" not in err
+    assert standin.requests == []  # refused before anything was sent
+
+
+def _damage_state(path: Path, how: str) -> None:
+    from bot.feedback import FeedbackStore
+
+    store = FeedbackStore(path)
+    for i in range(200):
+        store.set_meta(f"key{i}", "value " * 50)
+    data = path.read_bytes()
+    if how == "not a database":
+        path.write_bytes(b"this is not an SQLite file at all\n" * 100)
+    elif how == "truncated":
+        path.write_bytes(data[: len(data) // 3])
+    else:  # its pages overwritten in the middle
+        mid = len(data) // 2
+        path.write_bytes(data[:mid] + b"\xa5" * 8192 + data[mid + 8192 :])
+
+
+@pytest.mark.parametrize("how", ["not a database", "truncated", "overwritten"])
+async def test_report_on_a_damaged_state_file_is_one_line(tmp_path: Path, how: str) -> None:
+    state = tmp_path / "state.sqlite3"
+    _damage_state(state, how)
+    for wal in tmp_path.glob("state.sqlite3-*"):
+        wal.unlink()
+    env = clean_env(CITEBOT_DB=str(state))
+    code, out, err = await finish(await citebot("report", cwd=tmp_path, env=env))
+    assert "Traceback" not in err
+    assert code == 2 and out == "", (code, out, err)
+    assert err.count("\n") == 1
+    assert err.startswith(f"citebot: error: cannot read the bot's state file {state}: ")

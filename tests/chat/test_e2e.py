@@ -593,3 +593,75 @@ async def test_a_shell_reindex_is_served_and_then_reported(
         assert only_embed(await reply_to(standin, it, since))["title"] == (
             "Re-indexed: nothing changed"
         )
+
+
+async def test_cooldown_counts_empty_and_over_long_messages(
+    standin: StandIn, shared_engine: Engine, tmp_path: Path
+) -> None:
+    async with running_bot(
+        standin, shared_engine, tmp_path, cooldown_rate=2, max_question_chars=40
+    ):
+        since = len(standin.requests)
+        blank = await standin.say("   ")
+        rec = await reply_to_message(standin, blank, since)
+        assert rec.body["content"].startswith("Please ask a question")
+        long = await standin.say("what is " + "really " * 10 + "its capacity")
+        assert "too long" in (await reply_to_message(standin, long, since)).body["content"]
+        # Two messages in the window already: the third waits, however good a question.
+        third = await standin.say(CAPACITY_Q)
+        assert "please wait" in (await reply_to_message(standin, third, since)).body["content"]
+        # The same for /ask: a blank question counts.
+        for _ in range(2):
+            it = await standin.slash("ask", {"question": "  "}, by=standin.admin)
+            rec = await reply_to(standin, it, since)
+            assert rec.body["data"]["content"].startswith("Please ask a question")
+        it = await standin.slash("ask", {"question": CAPACITY_Q}, by=standin.admin)
+        assert "please wait" in (await reply_to(standin, it, since)).body["data"]["content"]
+
+
+async def test_a_failed_reindex_is_ephemeral_and_shows_no_path(
+    standin: StandIn, tmp_path: Path, caplog: Any, monkeypatch: Any
+) -> None:
+    import builtins
+    import errno
+    import os
+
+    import bot.index.store
+
+    corpus = make_corpus(tmp_path / "corpus")
+    engine = Engine.open(corpus, tmp_path / "index")
+    async with running_bot(standin, engine, tmp_path):
+        since = len(standin.requests)
+        # A full disk: writing the new generation fails (injected at the index code's open()).
+        (corpus / "more.txt").write_text("The ferry leaves at noon.\n", encoding="utf-8")
+        real = builtins.open
+
+        def full(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+            if "w" in mode:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.fspath(file))
+            return real(file, mode, *args, **kwargs)
+
+        monkeypatch.setattr(bot.index.store, "open", full, raising=False)
+        it = await standin.slash("reindex", by=standin.admin)
+        first = await standin.wait_request("POST", rf"/interactions/{it.id}/.+/callback", since)
+        assert first.body["type"] == 5 and first.body["data"]["flags"] & EPHEMERAL
+        rec = await reply_to(standin, it, since)
+        assert rec.body["flags"] & EPHEMERAL
+        assert rec.body["content"].startswith("Re-index failed: the index folder cannot be written")
+        assert str(tmp_path) not in json.dumps(rec.body)
+        monkeypatch.undo()
+        # The corpus folder is gone: the reason, without the path.
+        shutil.rmtree(corpus)
+        it = await standin.slash("reindex", by=standin.admin)
+        rec = await reply_to(standin, it, since)
+        assert rec.body["flags"] & EPHEMERAL
+        assert rec.body["content"].startswith(
+            "Re-index failed: the documents folder cannot be read"
+        )
+        assert str(tmp_path) not in json.dumps(rec.body)
+        # Still answering from the old index.
+        ask = await standin.slash("ask", {"question": CAPACITY_Q})
+        assert_capacity_answer(await reply_to(standin, ask, since))
+    logged = [r.getMessage() for r in caplog.records if r.name == "citebot.chat"]
+    assert any("No space left on device" in m and str(tmp_path) in m for m in logged), logged
+    assert any(f"corpus folder not found: {corpus}" in m for m in logged), logged
