@@ -65,6 +65,12 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
         yield update
 
 
+def engine_options(settings: Settings):  # -> EngineOptions (import kept lazy)
+    from bot.engine import EngineOptions
+
+    return EngineOptions(max_file_bytes=int(settings.max_file_mb * 1024 * 1024))
+
+
 def open_engine(args: argparse.Namespace, settings: Settings):  # -> Engine (import kept lazy)
     from bot.engine import Engine
     from bot.ingest import CorpusError
@@ -72,7 +78,9 @@ def open_engine(args: argparse.Namespace, settings: Settings):  # -> Engine (imp
     corpus, index_dir = corpus_paths(args, settings)
     try:
         with progress_bar("indexing") as progress:
-            return Engine.open(corpus, index_dir, warn=_warn, progress=progress)
+            return Engine.open(
+                corpus, index_dir, options=engine_options(settings), warn=_warn, progress=progress
+            )
     except CorpusError as e:
         raise UsageError(str(e)) from None
 
@@ -82,7 +90,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from bot.ingest import CorpusError
 
     corpus, index_dir = corpus_paths(args, settings)
-    engine = Engine(corpus, index_dir, warn=_warn)
+    engine = Engine(corpus, index_dir, options=engine_options(settings), warn=_warn)
     try:
         with progress_bar("indexing") as progress:
             report = engine.refresh(progress)

@@ -54,6 +54,13 @@ def _float(value: str | None, default: float) -> float:
         raise SettingsError(f"expected a number, got {value!r}") from None
 
 
+def _positive(value: str | None, default: float) -> float:
+    number = _float(value, default)
+    if not number > 0 or number == float("inf"):
+        raise SettingsError(f"expected a number of megabytes above 0, got {value!r}")
+    return number
+
+
 class SettingsError(ValueError):
     pass
 
@@ -77,6 +84,8 @@ class Settings:
     answer_processes: int = 1
     # Interactions in each stage (acknowledging, answering) at once; see CitebotBot.__init__.
     in_flight: int = 8
+    # Corpus files larger than this many megabytes (MiB) are skipped with a warning.
+    max_file_mb: float = 50.0
 
     @classmethod
     def load(
@@ -105,4 +114,5 @@ class Settings:
             db_path=Path(g("CITEBOT_DB") or index_dir / "citebot.sqlite3"),
             answer_processes=max(0, _int(g("CITEBOT_ANSWER_PROCESSES"), 1) or 0),
             in_flight=max(1, _int(g("CITEBOT_IN_FLIGHT"), 8) or 1),
+            max_file_mb=_positive(g("CITEBOT_MAX_FILE_MB"), 50.0),
         )

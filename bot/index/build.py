@@ -22,7 +22,7 @@ import numpy as np
 
 from bot.analyze import ASCII_WORD_PATTERN, WORD_PATTERN, Analyzer
 from bot.chunk import Chunker, ChunkPlan
-from bot.ingest import CorpusFile, UnreadableFile, read_document
+from bot.ingest import CorpusFile, UnreadableFile, read_corpus_file, read_document
 from bot.models import Document
 
 # Below this many files to read, starting worker processes costs more than it saves.
@@ -276,8 +276,10 @@ class _Worker:
         analyzer: Analyzer,
         include_headings: bool,
         spool_dir: Path | None,
+        max_file_bytes: int | None = None,
     ) -> None:
         self.chunker = chunker
+        self.max_file_bytes = max_file_bytes
         self.ids = TermIds(analyzer)
         self.include_headings = include_headings
         self.spool_dir = spool_dir
@@ -297,10 +299,11 @@ class _Worker:
     def __call__(self, job: tuple[CorpusFile, str | None]) -> Outcome:
         file, old_sha1 = job
         try:
-            with open(file.path, "rb") as f:
-                data = f.read()
-        except OSError as exc:
-            return Failed(file.source, file.size, file.mtime_ns, exc.strerror or str(exc))
+            # Opened beneath the corpus folder and checked on the descriptor: never a link,
+            # a FIFO or a device put there since the scan, never more than the size limit.
+            data = read_corpus_file(file, self.max_file_bytes)
+        except UnreadableFile as exc:
+            return Failed(file.source, file.size, file.mtime_ns, exc.reason)
         sha1 = hashlib.sha1(data).hexdigest()
         if sha1 == old_sha1:
             return Unchanged(file.source, file.size, file.mtime_ns)
@@ -365,11 +368,12 @@ def analyse_files(
     spool_dir: Path | None,
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
+    max_file_bytes: int | None = None,
 ) -> Iterator[Outcome]:
     """Outcomes for ``jobs`` (file, sha1 it had when last indexed), in order; the texts of
     analysed documents are left in spool files in ``spool_dir`` (``AnalysedDoc.text``), which
     may be None only when there are no jobs."""
-    worker = _Worker(chunker, analyzer, include_headings, spool_dir)
+    worker = _Worker(chunker, analyzer, include_headings, spool_dir, max_file_bytes)
     total = len(jobs)
     workers = default_workers() if workers is None else workers
     if progress:

@@ -54,7 +54,7 @@ from bot.analyze import Analyzer
 from bot.chunk import Chunker
 from bot.index.bm25 import BM25Params, accumulate, avg_length, idf_array, posting_weights, top_k
 from bot.index.build import AnalysedDoc, Failed, Unchanged, analyse_files
-from bot.ingest import scan_corpus
+from bot.ingest import DEFAULT_MAX_FILE_BYTES, TOO_LARGE, Refused, too_large_reason, walk_corpus
 from bot.models import Chunk, Document, Heading, IndexStats, UpdateReport
 
 FORMAT_VERSION = 2
@@ -351,9 +351,16 @@ def _fsync_dir(path: Path) -> None:
 
 class IndexStore:
     def __init__(
-        self, index_dir: Path, *, analyzer: Analyzer, chunker: Chunker, params: BM25Params
+        self,
+        index_dir: Path,
+        *,
+        analyzer: Analyzer,
+        chunker: Chunker,
+        params: BM25Params,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ) -> None:
         self.index_dir = Path(index_dir)
+        self.max_file_bytes = max_file_bytes  # larger corpus files are skipped
         self.analyzer = analyzer
         self.chunker = chunker
         self.params = params
@@ -448,7 +455,14 @@ class IndexStore:
         warn: Callable[[str], None],
     ) -> UpdateReport:
         t0 = time.perf_counter()
-        files = scan_corpus(corpus)
+        scan = walk_corpus(corpus)
+        limit = self.max_file_bytes
+        files = [f for f in scan.files if f.size <= limit]
+        refused = scan.refused + [
+            Refused(f.source, f.size, f.mtime_ns, too_large_reason(f.size, limit))
+            for f in scan.files
+            if f.size > limit
+        ]
         self.timings = {"scan": time.perf_counter() - t0}
         old: Index | None = None
         old_files: dict[str, _Fingerprint] = {}
@@ -468,13 +482,24 @@ class IndexStore:
         jobs = []
         kept: dict[str, _Fingerprint] = {}
         still_skipped: dict[str, _Skipped] = {}
+        for r in refused:
+            sk = _Skipped(r.size, r.mtime_ns, r.reason)
+            if old_skipped.get(r.source) != sk:  # warned once, until it changes
+                warn(f"skipped {r.source}: {r.reason}")
+            still_skipped[r.source] = sk
         for f in files:
             fp = old_files.get(f.source)
             if fp is not None and fp.size == f.size and fp.mtime_ns == f.mtime_ns:
                 kept[f.source] = fp
                 continue
             sk = old_skipped.get(f.source)
-            if sk is not None and sk.size == f.size and sk.mtime_ns == f.mtime_ns:
+            # A file skipped for its size is read once the limit allows it.
+            if (
+                sk is not None
+                and sk.size == f.size
+                and sk.mtime_ns == f.mtime_ns
+                and not sk.reason.startswith(TOO_LARGE)
+            ):
                 still_skipped[f.source] = sk
                 continue
             jobs.append((f, fp.sha1 if fp is not None else None))
@@ -496,6 +521,7 @@ class IndexStore:
                 spool_dir=new_gen,
                 progress=progress,
                 workers=self.workers,
+                max_file_bytes=limit,
             ):
                 if isinstance(outcome, Unchanged):
                     kept[outcome.source] = _Fingerprint(
@@ -531,6 +557,7 @@ class IndexStore:
                 removed=tuple(removed),
                 unchanged=len(kept),
                 skipped=skipped,
+                unsupported=tuple(scan.unsupported.items()),
                 seconds=time.perf_counter() - t0,
                 rebuilt_because=rebuilt_because,
             )

@@ -204,7 +204,7 @@ def markdown_headings(text: str) -> tuple[Heading, ...]:
                         content_start,
                         content_start + len(rest),
                         len(m.group(1)),
-                        strip_inline_markdown(rest),
+                        strip_permalink(strip_inline_markdown(rest)),
                     )
                 )
             prev, blank_before = None, False
@@ -220,7 +220,7 @@ def markdown_headings(text: str) -> tuple[Heading, ...]:
                     ps + lead,
                     ps + lead + len(content),
                     1 if m.group(1)[0] == "=" else 2,
-                    strip_inline_markdown(content),
+                    strip_permalink(strip_inline_markdown(content)),
                 )
             )
             prev, blank_before = None, False
@@ -232,4 +232,87 @@ def markdown_headings(text: str) -> tuple[Heading, ...]:
         prev_is_paragraph_start = can_head and (blank_before or prev is None)
         prev = (s, e) if can_head else None
         blank_before = False
+    return tuple(out)
+
+
+# --- permalink marks ------------------------------------------------------------------------
+
+# Documentation generators end each heading with a link to itself: Sphinx and mkdocs write "¶",
+# others "#", "§" or a link emoji. It is not part of the section's name.
+# "#" only after a space, so "C#" keeps its name.
+_PERMALINK = re.compile(r"(?:[ \t\u00a0]*[¶§\U0001f517]|[ \t\u00a0]+#)+[ \t\u00a0]*$")
+
+
+def strip_permalink(text: str) -> str:
+    """``text`` without a trailing permalink mark (``Install ¶`` → ``Install``); a heading that
+    is nothing but the mark is kept as it is."""
+    stripped = _PERMALINK.sub("", text)
+    return stripped if stripped.strip() else text
+
+
+# --- reStructuredText -----------------------------------------------------------------------
+
+# Any printable non-alphanumeric ASCII character may adorn a reST section title.
+_ADORNMENT = re.compile(r"""([!-/:-@\[-`{-~])\1*[ \t]*$""")
+_RST_ROLE = re.compile(r":[\w.+-]+:`([^`]*)`")
+_RST_LINK = re.compile(r"`([^`<]*?)\s*<[^>]*>`__?")
+_RST_MARKS = re.compile(r"(``|\*\*|\*|`)(?=\S)(.+?)(?<=\S)\1_{0,2}")
+
+
+def strip_inline_rst(text: str) -> str:
+    """Heading text as read: roles, links, emphasis and literals reduced to their words."""
+    text = _RST_LINK.sub(r"\1", _RST_ROLE.sub(r"\1", text))
+    text = _RST_MARKS.sub(r"\2", text)
+    return " ".join(text.split())
+
+
+def _adornment(line: str) -> str | None:
+    """The character of an adornment line (``=====``), or None."""
+    m = _ADORNMENT.match(line)
+    return m.group(1) if m and len(line.rstrip()) >= 2 else None
+
+
+def rst_headings(text: str) -> tuple[Heading, ...]:
+    """Section titles of reStructuredText: a title line under an optional overline and over an
+    underline of one repeated punctuation character, at least as long as the title. Levels
+    follow the order in which each adornment style first appears, as docutils assigns them;
+    the adornment lines are not part of the heading."""
+    raw = text.split("\n")
+    starts = [0, *itertools.accumulate(len(r) + 1 for r in raw)]
+    styles: list[tuple[str, bool]] = []
+    out: list[Heading] = []
+    i = 0
+    while i + 1 < len(raw):
+        line = raw[i]
+        over = _adornment(line)
+        if (
+            over is not None
+            and i + 2 < len(raw)
+            and raw[i + 1].strip()
+            and _adornment(raw[i + 2]) == over
+            and len(raw[i + 2].rstrip()) == len(line.rstrip())
+            and len(raw[i + 1].strip()) <= len(line.rstrip())
+        ):
+            title_line, style, after = i + 1, (over, True), i + 3
+        elif (
+            line.strip()
+            and not line[0].isspace()
+            and over is None
+            and (i == 0 or not raw[i - 1].strip())
+            and (under := _adornment(raw[i + 1])) is not None
+            and len(raw[i + 1].rstrip()) >= min(len(line.rstrip()), 4)
+        ):
+            title_line, style, after = i, (under, False), i + 2
+        else:
+            i += 1
+            continue
+        if style not in styles:
+            styles.append(style)
+        content = raw[title_line]
+        lead = len(content) - len(content.lstrip())
+        start = starts[title_line] + lead
+        name = strip_permalink(strip_inline_rst(content))
+        if name:
+            out.append(Heading(start, start + len(content.strip()), styles.index(style) + 1, name))
+        i = after
     return tuple(out)
