@@ -8,7 +8,9 @@ either side. Offsets are exact: ``chunk.text == doc.text[chunk.start:chunk.end]`
 from __future__ import annotations
 
 import functools
+from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +32,7 @@ def encoding() -> tiktoken.Encoding:
 @functools.cache
 def _token_bytes(enc: tiktoken.Encoding) -> np.ndarray:
     """UTF-8 length of every token id, so token offsets are a cumulative sum, not a decode."""
-    lengths = np.zeros(enc.max_token_value + 1, dtype=np.int64)
+    lengths = np.zeros(enc.max_token_value + 1, dtype=np.int32)
     # The ranks table is private, but decoding 100k ids one by one takes far longer.
     for token, rank in enc._mergeable_ranks.items():
         lengths[rank] = len(token)
@@ -127,27 +129,41 @@ class _SpanCounter:
         self._small = chunker._count_small
         enc = chunker._enc
         tokens = _encode_array(enc, text)
-        widths = _token_bytes(enc)[tokens]
-        token_starts = np.cumsum(widths) - widths
-        if text.isascii():
-            codes = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
-            char_bytes = None
-        else:
-            codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-            width = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)
-            char_bytes = np.zeros(len(codes) + 1, dtype=np.int64)
-            np.cumsum(width, out=char_bytes[1:])
+        # Byte offset where each token starts. Everything here is an array of a few bytes per
+        # character or token, freed as soon as it is used: a long document's memory is its
+        # arrays, and a 200 MB file once took gigabytes here.
+        token_starts = np.cumsum(_token_bytes(enc)[tokens], dtype=np.int64)
+        del tokens
+        token_starts[1:] = token_starts[:-1].copy()
+        if len(token_starts):
+            token_starts[0] = 0
+        # Anchors are found in the UTF-8 bytes: every byte of a non-ASCII character is of
+        # class _OTHER, which is never part of an anchor pair, so the anchors are the same
+        # characters as in the text, at their byte offsets.
+        raw = text.encode("utf-8")
+        codes = np.frombuffer(raw, dtype=np.uint8)
         # Anchors from the classes of each pair of neighbouring characters: one table lookup per
         # character and one per pair, rather than a dozen comparisons over the whole text.
-        classes = _CHAR_CLASS[codes if char_bytes is None else np.minimum(codes, 0x80)]
-        pairs = classes[:-1] * _N_CLASSES + classes[1:]
-        anchors = np.flatnonzero(_ANCHOR_PAIR[pairs]) + 1
+        classes = _CHAR_CLASS[codes]
+        pairs = classes[:-1] * np.uint8(_N_CLASSES)
+        pairs += classes[1:]
+        del classes
+        at_bytes = np.flatnonzero(_ANCHOR_PAIR[pairs]) + 1
+        del pairs
         # Anchors start a piece of the whole text, so each is the start of some token.
-        at_bytes = anchors if char_bytes is None else char_bytes[anchors]
-        self.anchors = anchors
         self.anchor_token = np.searchsorted(token_starts, at_bytes)
-        self._anchor_list: list[int] = anchors.tolist()
-        self._anchor_token_list: list[int] = self.anchor_token.tolist()
+        del token_starts
+        anchors = at_bytes if len(raw) == len(text) else _char_offsets(codes, at_bytes)
+        del raw, codes
+        self.anchors = anchors
+        # Lists make ``count``'s bisect fastest, at ~36 bytes an anchor; a long document's
+        # anchors stay in arrays of 8 bytes (``count`` bisects them as well, a little slower).
+        if len(anchors) <= _LIST_ANCHORS:
+            self._anchor_list: Sequence[int] = anchors.tolist()
+            self._anchor_token_list: Sequence[int] = self.anchor_token.tolist()
+        else:
+            self._anchor_list = array("q", anchors.astype(np.int64).tobytes())
+            self._anchor_token_list = array("q", self.anchor_token.astype(np.int64).tobytes())
 
     def counts(self, starts: np.ndarray, ends: np.ndarray) -> list[int]:
         """``len(encode_ordinary(text[s:e]))`` for each span (``e > s``)."""
@@ -186,6 +202,31 @@ class _SpanCounter:
         tokens = self._anchor_token_list
         head = self._small(self.text[s:p]) if p > s else 0
         return head + tokens[j] - tokens[i] + self._small(self.text[r:e])
+
+
+# Above this many anchors (a document of some 6 MB), ``_SpanCounter`` keeps them in arrays.
+_LIST_ANCHORS = 1 << 20
+# Bytes of UTF-8 read at a time to turn byte offsets into character offsets.
+_BLOCK = 1 << 22
+
+
+def _char_offsets(codes: np.ndarray, at_bytes: np.ndarray) -> np.ndarray:
+    """Character offsets of the sorted byte offsets ``at_bytes`` into the UTF-8 ``codes``: each
+    byte offset less the continuation bytes before it, counted a block at a time so that no
+    array is as long as the text."""
+    out = np.empty_like(at_bytes)
+    before = 0  # continuation bytes before the block
+    lo = 0
+    for start in range(0, len(codes), _BLOCK):
+        end = min(len(codes), start + _BLOCK)
+        hi = int(np.searchsorted(at_bytes, end, side="right"))
+        cont = np.cumsum((codes[start:end] & 0xC0) == 0x80, dtype=np.int64)
+        if hi > lo:
+            local = at_bytes[lo:hi] - start  # 1..BLOCK: continuation bytes before it, in block
+            out[lo:hi] = at_bytes[lo:hi] - before - np.where(local > 0, cont[local - 1], 0)
+            lo = hi
+        before += int(cont[-1])
+    return out
 
 
 @dataclass(slots=True)

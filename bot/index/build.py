@@ -27,6 +27,8 @@ from bot.models import Document
 
 # Below this many files to read, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 32
+# Characters of a document whose words are held as strings at once (``analyse_document``).
+_WORD_BATCH_CHARS = 1 << 20
 
 
 @dataclass(slots=True)
@@ -139,11 +141,23 @@ def byte_offsets(text: str, offsets: Sequence[int]) -> list[int]:
     """UTF-8 byte offset of each character offset, so a chunk can be decoded on its own."""
     if text.isascii():
         return list(offsets)
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    width = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)
-    before = np.zeros(len(codes) + 1, dtype=np.int64)
-    np.cumsum(width, out=before[1:])
-    return before[np.asarray(offsets, dtype=np.int64)].tolist()
+    if len(text) <= _WORD_BATCH_CHARS:
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        width = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)
+        before = np.zeros(len(codes) + 1, dtype=np.int64)
+        np.cumsum(width, out=before[1:])
+        return before[np.asarray(offsets, dtype=np.int64)].tolist()
+    # A long text: the bytes between consecutive offsets, so no array is as long as the text
+    # (per character, the arrays above take 20 bytes).
+    out = [0] * len(offsets)
+    pos = size = 0
+    for i in sorted(range(len(offsets)), key=offsets.__getitem__):
+        o = offsets[i]
+        if o > pos:
+            size += len(text[pos:o].encode("utf-8", "surrogatepass"))
+            pos = o
+        out[i] = size
+    return out
 
 
 def analyse_document(
@@ -161,11 +175,27 @@ def analyse_document(
     findall = (ASCII_WORD_PATTERN if text.isascii() else WORD_PATTERN).findall
     # Units are separated by whitespace, which no word crosses, so a chunk's words are its
     # units' words in order; where a cut fell inside a word (an over-long sentence split with no
-    # space to cut at) the chunk is searched on its own.
-    per_unit = [findall(text, s, e) for s, e in plan.units]
-    bounds = np.zeros(len(per_unit) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, per_unit), dtype=np.int64, count=len(per_unit)), out=bounds[1:])
-    words: list[str] = list(itertools.chain.from_iterable(per_unit))
+    # space to cut at) the chunk is searched on its own. Words become ids a batch of units at a
+    # time: a long document's words as strings would take ten times its size in memory.
+    id_parts: list[np.ndarray] = []
+    per_unit_counts = np.empty(len(plan.units), dtype=np.int64)
+    done = 0
+    while done < len(plan.units):
+        batch: list[str] = []
+        chars = 0
+        k = done
+        while k < len(plan.units) and chars < _WORD_BATCH_CHARS:
+            s, e = plan.units[k]
+            found = findall(text, s, e)
+            per_unit_counts[k] = len(found)
+            batch.extend(found)
+            chars += e - s
+            k += 1
+        id_parts.append(ids.of(batch))
+        done = k
+    bounds = np.zeros(len(plan.units) + 1, dtype=np.int64)
+    np.cumsum(per_unit_counts, out=bounds[1:])
+    n_words = int(bounds[-1])
     first = np.array(plan.first, dtype=np.int64)
     last = np.array(plan.last, dtype=np.int64)
     lo, hi = bounds[first], bounds[last + 1]
@@ -173,15 +203,21 @@ def analyse_document(
     unit_ends = np.array([u[1] for u in plan.units], dtype=np.int64)
     touching = np.zeros(len(plan.units) + 1, dtype=np.int64)
     np.cumsum(unit_starts[1:] <= unit_ends[:-1], out=touching[2:])
+    extras: list[str] = []
     for k in np.flatnonzero(touching[last + 1] - touching[first + 1]).tolist():
         extra = findall(text, plan.starts[k], plan.ends[k])
-        lo[k], hi[k] = len(words), len(words) + len(extra)
-        words.extend(extra)
-    word_ids = ids.of(words)
+        lo[k], hi[k] = n_words + len(extras), n_words + len(extras) + len(extra)
+        extras.extend(extra)
+    if extras:
+        id_parts.append(ids.of(extras))
+    word_ids = np.concatenate(id_parts) if id_parts else np.zeros(0, dtype=np.int64)
+    del id_parts
     sizes = hi - lo
     total = int(sizes.sum())
     offset = np.repeat(lo - (np.cumsum(sizes) - sizes), sizes)
-    parts_term = [word_ids[offset + np.arange(total, dtype=np.int64)]]
+    offset += np.arange(total, dtype=np.int64)
+    parts_term = [word_ids[offset]]
+    del offset, word_ids
     parts_chunk = [np.repeat(np.arange(n, dtype=np.int64), sizes)]
     if include_headings:
         findall = WORD_PATTERN.findall
