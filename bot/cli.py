@@ -7,11 +7,12 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from bot import __version__
 from bot.config import Settings, SettingsError
@@ -24,7 +25,9 @@ class UsageError(Exception):
 
 
 def _warn(message: str) -> None:
-    print(f"citebot: warning: {message}", file=sys.stderr, flush=True)
+    from bot.render.clean import terminal_safe
+
+    print(f"citebot: warning: {terminal_safe(message)}", file=sys.stderr, flush=True)
 
 
 def add_corpus_options(p: argparse.ArgumentParser) -> None:
@@ -88,6 +91,7 @@ def open_engine(args: argparse.Namespace, settings: Settings):  # -> Engine (imp
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from bot.engine import Engine
     from bot.ingest import CorpusError
+    from bot.render.clean import terminal_safe
 
     corpus, index_dir = corpus_paths(args, settings)
     engine = Engine(corpus, index_dir, options=engine_options(settings), warn=_warn)
@@ -102,19 +106,33 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         f"{len(report.removed)} removed, {report.unchanged} unchanged"
     )
     print(
-        f"Indexed {s.documents} documents, {s.chunks} chunks, {s.tokens} tokens "
-        f"in {report.seconds:.2f} s ({changes}; {len(report.skipped)} skipped) → {index_dir}"
+        terminal_safe(
+            f"Indexed {s.documents} documents, {s.chunks} chunks, {s.tokens} tokens "
+            f"in {report.seconds:.2f} s ({changes}; {len(report.skipped)} skipped) → {index_dir}"
+        )
     )
     for source, reason in report.skipped:
-        print(f"  skipped {source}: {reason}")
+        print(terminal_safe(f"  skipped {source}: {reason}"))
+    if report.unsupported:
+        print(terminal_safe(unsupported_summary(report.unsupported)))
     return 0
+
+
+def unsupported_summary(counts: tuple[tuple[str, int], ...]) -> str:
+    """``Not read: 12 .xlsx files, 1 file without an extension (formats not supported).``"""
+    parts = []
+    for suffix, n in sorted(counts, key=lambda c: (-c[1], c[0])):
+        kind = f"{suffix} file" if suffix else "file without an extension"
+        parts.append(f"{n:,} {kind}{'' if n == 1 else 's'}")
+    return f"  not supported: {', '.join(parts)}"
 
 
 def _print_answer(answer, out: TextIO, as_json: bool) -> None:
     if as_json:
+        from bot.render.clean import json_line
         from bot.render.payload import answer_payload
 
-        print(json.dumps(answer_payload(answer), ensure_ascii=False), file=out, flush=True)
+        print(json_line(answer_payload(answer)), file=out, flush=True)
         return
     from rich.console import Console
 
@@ -124,36 +142,62 @@ def _print_answer(answer, out: TextIO, as_json: bool) -> None:
     console.print(render_answer(answer, color=console.is_terminal), end="")
 
 
-def _jsonl(engine, top_k: int, stdin: TextIO, out: TextIO) -> None:
-    """One JSON object out per line in, in order; a bad line yields an ``error`` object."""
+_ECHO_CHARS = 60  # of a bad --jsonl line, quoted in its error
+
+
+def _echo(line: str) -> str:
+    return repr(line if len(line) <= _ECHO_CHARS else line[:_ECHO_CHARS] + "…")
+
+
+def _jsonl_question(raw: bytes) -> tuple[Any, Any, str | None]:
+    """(id, question, error) of one input line: a plain question or a JSON object."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        # The bad bytes shown as \xff, the rest as text.
+        shown = _echo(raw.decode("utf-8", "backslashreplace")).replace("\\\\", "\\")
+        return None, None, f"the line is not UTF-8 (byte {e.start}): {shown}"
+    stripped = line.strip()
+    if not stripped.startswith("{"):
+        return None, line, None
+    try:
+        obj = json.loads(stripped)
+    except json.JSONDecodeError as e:
+        return None, None, f"invalid JSON ({e}): {_echo(stripped)}"
+    except RecursionError:
+        return None, None, f"invalid JSON (nested too deeply): {_echo(stripped)}"
+    if not isinstance(obj, dict):
+        return None, line, None
+    qid, question = obj.get("id"), obj.get("question")
+    if not isinstance(question, str):
+        return qid, question, "the object has no 'question' string"
+    if re.search("[\ud800-\udfff]", question):
+        return qid, question, "the question holds a lone surrogate (\\ud800-\\udfff), not text"
+    return qid, question, None
+
+
+def _jsonl(engine, top_k: int, stdin: BinaryIO, out: BinaryIO) -> None:
+    """One JSON object out per line in, in order; a bad line yields an ``error`` object.
+
+    Lines are read and written as bytes: an undecodable line is that line's error, not the end
+    of the batch, and the output is UTF-8 whatever the locale."""
     from bot.engine import QuestionError
+    from bot.render.clean import json_line
     from bot.render.payload import answer_payload
 
-    for line in stdin:
-        qid: Any = None
-        question: Any = line.rstrip("\n")
-        stripped = question.strip()
-        if stripped.startswith("{"):
+    for raw in stdin:
+        qid, question, error = _jsonl_question(raw.removesuffix(b"\n").removesuffix(b"\r"))
+        if error is None:
             try:
-                obj = json.loads(stripped)
-            except json.JSONDecodeError as e:
-                obj = {"question": None, "_error": f"invalid JSON: {e.msg}"}
-            if isinstance(obj, dict):
-                qid, question = obj.get("id"), obj.get("question")
-                if not isinstance(question, str):
-                    err = obj.get("_error", "the object has no 'question' string")
-                    result = {"question": question, "error": err}
-                    if qid is not None:
-                        result = {"id": qid, **result}
-                    print(json.dumps(result, ensure_ascii=False), file=out, flush=True)
-                    continue
-        try:
-            payload = answer_payload(engine.ask(question, top_k), qid)
-        except QuestionError as e:
-            payload = {"question": question, "error": str(e)}
+                payload = answer_payload(engine.ask(question, top_k), qid)
+            except QuestionError as e:
+                error = str(e)
+        if error is not None:
+            payload = {"question": question, "error": error}
             if qid is not None:
                 payload = {"id": qid, **payload}
-        print(json.dumps(payload, ensure_ascii=False), file=out, flush=True)
+        out.write(json_line(payload).encode("utf-8") + b"\n")
+        out.flush()
 
 
 def _interactive(engine, top_k: int, history: Path) -> int:
@@ -205,7 +249,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.jsonl:
         if question:
             raise UsageError("--jsonl reads questions from stdin; give no QUESTION argument")
-        _jsonl(open_engine(args, settings), top_k, sys.stdin, sys.stdout)
+        engine = open_engine(args, settings)
+        sys.stdout.flush()
+        _jsonl(engine, top_k, sys.stdin.buffer, sys.stdout.buffer)
         return 0
     if not args.question:
         if sys.stdin.isatty() and sys.stdout.isatty() and not args.json:

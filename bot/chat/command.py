@@ -117,6 +117,7 @@ def _when(ts: float) -> str:
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli import UsageError
+    from bot.render.clean import terminal_safe
 
     if args.limit < 1:
         raise UsageError("--limit must be at least 1")
@@ -148,9 +149,10 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     if r.gaps:
         print("\nMost frequent unanswered questions (coverage gaps):", file=out)
         for g in r.gaps:
-            print(f"  {g.times:>4}×  {g.question}  (last {_when(g.last_asked)})", file=out)
+            question = terminal_safe(g.question)
+            print(f"  {g.times:>4}×  {question}  (last {_when(g.last_asked)})", file=out)
     if r.disliked:
         print("\nAnswers with the most 👎:", file=out)
         for q, n in r.disliked:
-            print(f"  {n:>4}×  {q}", file=out)
+            print(f"  {n:>4}×  {terminal_safe(q)}", file=out)
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from bot.models import Answer, Hit
+from bot.render.clean import terminal_safe
 
 NOT_FOUND = "Not found in the documents."
 _SNIPPET_CHARS = 240
@@ -13,11 +14,11 @@ _SNIPPET_CHARS = 240
 def location(source: str, section: str | None, line: int) -> str:
     """``doc.txt › Section · line 9``: where a reader finds the passage."""
     parts = source if not section else f"{source} › {section}"
-    return f"{parts} · line {line}"
+    return terminal_safe(f"{parts} · line {line}")
 
 
 def _snippet(text: str, limit: int = _SNIPPET_CHARS) -> str:
-    flat = " ".join(text.split())
+    flat = " ".join(terminal_safe(text).split())
     if len(flat) <= limit:
         return flat
     cut = flat.rfind(" ", 0, limit)
@@ -49,13 +50,17 @@ def render_answer(answer: Answer, *, color: bool) -> Text:
     assert span is not None
     s, e = span
     sentence = answer.sentence
-    out.append(f"{answer.answer}\n", "bold green" if color else "")
-    out.append("  " + sentence[:s])
+    # Each piece is cleaned on its own, so the span's offsets into the sentence stay true.
+    before, span_text, after = (
+        terminal_safe(t) for t in (sentence[:s], sentence[s:e], sentence[e:])
+    )
+    out.append(f"{terminal_safe(answer.answer or '')}\n", "bold green" if color else "")
+    out.append("  " + before)
     if color:
-        out.append(sentence[s:e], "bold black on yellow")
+        out.append(span_text, "bold black on yellow")
     else:
-        out.append(f"[{sentence[s:e]}]")
-    out.append(sentence[e:] + "\n")
+        out.append(f"[{span_text}]")
+    out.append(after + "\n")
     out.append(f"  — {location(cite.source, cite.section, cite.line)}", "cyan" if color else "")
     out.append(f"  (confidence {answer.confidence:.2f})\n", "dim" if color else "")
     return out
