@@ -8,7 +8,6 @@ either side. Offsets are exact: ``chunk.text == doc.text[chunk.start:chunk.end]`
 from __future__ import annotations
 
 import functools
-from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -157,13 +156,15 @@ class _SpanCounter:
         del raw, codes
         self.anchors = anchors
         # Lists make ``count``'s bisect fastest, at ~36 bytes an anchor; a long document's
-        # anchors stay in arrays of 8 bytes (``count`` bisects them as well, a little slower).
+        # anchors are bisected in the arrays themselves (8 bytes each, a little slower).
         if len(anchors) <= _LIST_ANCHORS:
             self._anchor_list: Sequence[int] = anchors.tolist()
             self._anchor_token_list: Sequence[int] = self.anchor_token.tolist()
         else:
-            self._anchor_list = array("q", anchors.astype(np.int64).tobytes())
-            self._anchor_token_list = array("q", self.anchor_token.astype(np.int64).tobytes())
+            self._anchor_list = memoryview(np.ascontiguousarray(anchors, dtype=np.int64))
+            self._anchor_token_list = memoryview(
+                np.ascontiguousarray(self.anchor_token, dtype=np.int64)
+            )
 
     def counts(self, starts: np.ndarray, ends: np.ndarray) -> list[int]:
         """``len(encode_ordinary(text[s:e]))`` for each span (``e > s``)."""

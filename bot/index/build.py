@@ -348,6 +348,7 @@ class _Worker:
             doc = read_document(file, data)
         except UnreadableFile as exc:
             return Failed(file.source, file.size, file.mtime_ns, exc.reason)
+        del data  # the text holds it now; a long file's bytes need not stay beside it
         t1 = time.process_time()
         plan = self.chunker.plan(doc)
         t2 = time.process_time()
