@@ -127,47 +127,49 @@ class _SpanCounter:
         self.text = text
         self._small = chunker._count_small
         enc = chunker._enc
+        # Everything here is an array of a few bytes per character or token, made a block at a
+        # time where it can be and freed as soon as it is used: a long document's memory is
+        # these arrays (a 200 MB file once took gigabytes here).
+        #
+        # Anchors are found in the UTF-8 bytes: every byte of a non-ASCII character is of class
+        # _OTHER, which is never part of an anchor pair, so the anchors are the same characters
+        # as in the text, at their byte offsets.
+        raw = text.encode("utf-8")
+        codes = np.frombuffer(raw, dtype=np.uint8)
+        # Offsets fit 32 bits below 2 GiB of text: half the memory of 64.
+        dtype = np.int32 if len(raw) < 1 << 31 else np.int64
+        at_bytes = _anchor_bytes(codes, dtype)
+        anchors = at_bytes if len(raw) == len(text) else _char_offsets(codes, at_bytes)
+        del raw, codes
         tokens = _encode_array(enc, text)
-        # Byte offset where each token starts. Everything here is an array of a few bytes per
-        # character or token, freed as soon as it is used: a long document's memory is its
-        # arrays, and a 200 MB file once took gigabytes here.
-        token_starts = np.cumsum(_token_bytes(enc)[tokens], dtype=np.int64)
+        # Byte offset where each token starts (the sum of the lengths before it).
+        token_starts = np.cumsum(_token_bytes(enc)[tokens], dtype=dtype)
         del tokens
         token_starts[1:] = token_starts[:-1].copy()
         if len(token_starts):
             token_starts[0] = 0
-        # Anchors are found in the UTF-8 bytes: every byte of a non-ASCII character is of
-        # class _OTHER, which is never part of an anchor pair, so the anchors are the same
-        # characters as in the text, at their byte offsets.
-        raw = text.encode("utf-8")
-        codes = np.frombuffer(raw, dtype=np.uint8)
-        # Anchors from the classes of each pair of neighbouring characters: one table lookup per
-        # character and one per pair, rather than a dozen comparisons over the whole text.
-        classes = _CHAR_CLASS[codes]
-        pairs = classes[:-1] * np.uint8(_N_CLASSES)
-        pairs += classes[1:]
-        del classes
-        at_bytes = np.flatnonzero(_ANCHOR_PAIR[pairs]) + 1
-        del pairs
         # Anchors start a piece of the whole text, so each is the start of some token.
-        self.anchor_token = np.searchsorted(token_starts, at_bytes)
-        del token_starts
-        anchors = at_bytes if len(raw) == len(text) else _char_offsets(codes, at_bytes)
-        del raw, codes
+        self.anchor_token = np.searchsorted(token_starts, at_bytes).astype(dtype)
+        del token_starts, at_bytes
         self.anchors = anchors
         # Lists make ``count``'s bisect fastest, at ~36 bytes an anchor; a long document's
-        # anchors are bisected in the arrays themselves (8 bytes each, a little slower).
+        # anchors are bisected in the arrays themselves (a little slower).
         if len(anchors) <= _LIST_ANCHORS:
             self._anchor_list: Sequence[int] = anchors.tolist()
             self._anchor_token_list: Sequence[int] = self.anchor_token.tolist()
         else:
-            self._anchor_list = memoryview(np.ascontiguousarray(anchors, dtype=np.int64))
-            self._anchor_token_list = memoryview(
-                np.ascontiguousarray(self.anchor_token, dtype=np.int64)
-            )
+            self._anchor_list = memoryview(anchors)
+            self._anchor_token_list = memoryview(self.anchor_token)
 
     def counts(self, starts: np.ndarray, ends: np.ndarray) -> list[int]:
-        """``len(encode_ordinary(text[s:e]))`` for each span (``e > s``)."""
+        """``len(encode_ordinary(text[s:e]))`` for each span (``e > s``), a block of spans at a
+        time (the per-span lists below cost ~36 bytes an entry)."""
+        out: list[int] = []
+        for b in range(0, len(starts), _SPAN_BLOCK):
+            out += self._counts(starts[b : b + _SPAN_BLOCK], ends[b : b + _SPAN_BLOCK])
+        return out
+
+    def _counts(self, starts: np.ndarray, ends: np.ndarray) -> list[int]:
         anchors = self.anchors
         if not len(anchors):
             text, small = self.text, self._small
@@ -177,7 +179,7 @@ class _SpanCounter:
         usable = i <= j
         i = np.minimum(i, len(anchors) - 1)
         j = np.maximum(j, 0)
-        middle = self.anchor_token[j] - self.anchor_token[i]
+        middle = self.anchor_token[j].astype(np.int64) - self.anchor_token[i]
         text, small = self.text, self._small
         return [
             (small(text[s:p]) if p > s else 0) + m + small(text[r:e]) if ok else small(text[s:e])
@@ -207,8 +209,25 @@ class _SpanCounter:
 
 # Above this many anchors (a document of some 6 MB), ``_SpanCounter`` keeps them in arrays.
 _LIST_ANCHORS = 1 << 20
-# Bytes of UTF-8 read at a time to turn byte offsets into character offsets.
+# Bytes of UTF-8 read at a time for anchors and their character offsets.
 _BLOCK = 1 << 22
+# Spans counted at a time by ``_SpanCounter.counts``.
+_SPAN_BLOCK = 1 << 16
+
+
+def _anchor_bytes(codes: np.ndarray, dtype: type) -> np.ndarray:
+    """Byte offsets of the anchors of the UTF-8 ``codes``, from the classes of each pair of
+    neighbouring bytes (one table lookup per byte and one per pair, rather than a dozen
+    comparisons), a block at a time."""
+    parts = [np.zeros(0, dtype=dtype)]
+    for start in range(0, max(len(codes) - 1, 0), _BLOCK):
+        classes = _CHAR_CLASS[codes[start : start + _BLOCK + 1]]
+        pairs = classes[:-1] * np.uint8(_N_CLASSES)
+        pairs += classes[1:]
+        found = np.flatnonzero(_ANCHOR_PAIR[pairs]).astype(dtype)
+        found += start + 1
+        parts.append(found)
+    return np.concatenate(parts)
 
 
 def _char_offsets(codes: np.ndarray, at_bytes: np.ndarray) -> np.ndarray:

@@ -29,6 +29,8 @@ from bot.models import Document
 PARALLEL_MIN_FILES = 32
 # Characters of a document whose words are held as strings at once (``analyse_document``).
 _WORD_BATCH_CHARS = 1 << 20
+# Chunks whose postings are counted at once (``analyse_document``).
+_CHUNK_BLOCK = 4096
 
 
 @dataclass(slots=True)
@@ -210,39 +212,60 @@ def analyse_document(
         extras.extend(extra)
     if extras:
         id_parts.append(ids.of(extras))
-    word_ids = np.concatenate(id_parts) if id_parts else np.zeros(0, dtype=np.int64)
+    # Term ids fit 32 bits (-1 for a stop word): half the memory of a long document's words.
+    word_ids = np.concatenate([p.astype(np.int32) for p in id_parts] or [np.zeros(0, np.int32)])
     del id_parts
     sizes = hi - lo
-    total = int(sizes.sum())
-    offset = np.repeat(lo - (np.cumsum(sizes) - sizes), sizes)
-    offset += np.arange(total, dtype=np.int64)
-    parts_term = [word_ids[offset]]
-    del offset, word_ids
-    parts_chunk = [np.repeat(np.arange(n, dtype=np.int64), sizes)]
-    if include_headings:
-        findall = WORD_PATTERN.findall
-        title = ids.of(findall(doc.title))
-        if len(title):
-            parts_term.append(np.tile(title, n))
-            parts_chunk.append(np.repeat(np.arange(n, dtype=np.int64), len(title)))
-        section_ids: dict[str, np.ndarray] = {}
-        for k, section in enumerate(plan.sections):
-            if not section:
-                continue
-            sec = section_ids.get(section)
-            if sec is None:
-                sec = section_ids[section] = ids.of(findall(section))
-            if len(sec):
-                parts_term.append(sec)
-                parts_chunk.append(np.full(len(sec), k, dtype=np.int64))
-    term_of = np.concatenate(parts_term)
-    chunk_of = np.concatenate(parts_chunk)
-    kept = term_of >= 0
-    term_of, chunk_of = term_of[kept], chunk_of[kept]
+    title = ids.of(WORD_PATTERN.findall(doc.title)) if include_headings else None
+    section_ids: dict[str, np.ndarray] = {}
+    width = max(n, 1)
+    key_parts: list[np.ndarray] = []
+    tf_parts: list[np.ndarray] = []
+    lengths = np.zeros(n, dtype=np.int64)
+    # A block of chunks at a time, so the postings being counted (a chunk's words, with the
+    # overlap between chunks) never take memory in proportion to the whole document.
+    for b0 in range(0, n, _CHUNK_BLOCK):
+        b1 = min(n, b0 + _CHUNK_BLOCK)
+        block = np.arange(b0, b1, dtype=np.int64)
+        bsizes = sizes[b0:b1]
+        offset = np.repeat(lo[b0:b1] - (np.cumsum(bsizes) - bsizes), bsizes)
+        offset += np.arange(int(bsizes.sum()), dtype=np.int64)
+        parts_term = [word_ids[offset]]
+        parts_chunk = [np.repeat(block, bsizes)]
+        del offset
+        if title is not None:
+            if len(title):
+                parts_term.append(np.tile(title, b1 - b0))
+                parts_chunk.append(np.repeat(block, len(title)))
+            for k in range(b0, b1):
+                section = plan.sections[k]
+                if not section:
+                    continue
+                sec = section_ids.get(section)
+                if sec is None:
+                    sec = section_ids[section] = ids.of(WORD_PATTERN.findall(section))
+                if len(sec):
+                    parts_term.append(sec)
+                    parts_chunk.append(np.full(len(sec), k, dtype=np.int64))
+        term_of = np.concatenate(parts_term).astype(np.int64)
+        chunk_of = np.concatenate(parts_chunk)
+        kept = term_of >= 0
+        term_of, chunk_of = term_of[kept], chunk_of[kept]
+        keys, tfs = np.unique(term_of * width + chunk_of, return_counts=True)
+        key_parts.append(keys)
+        tf_parts.append(tfs.astype(np.int32))
+        lengths[b0:b1] = np.bincount(chunk_of - b0, minlength=b1 - b0)
+    del word_ids
+    keys = np.concatenate(key_parts or [np.zeros(0, np.int64)])
+    tfs = np.concatenate(tf_parts or [np.zeros(0, np.int32)])
+    del key_parts, tf_parts
     # Term-major, as the index stores postings: a document's postings form one run per term,
-    # and a full build sorts those runs rather than every posting (``_places_by_term``).
-    keys, tfs = np.unique(term_of * max(n, 1) + chunk_of, return_counts=True)
-    lengths = np.bincount(chunk_of, minlength=n)
+    # and a full build sorts those runs rather than every posting (``_places_by_term``). The
+    # blocks' keys are distinct (their chunks are), so one sort orders them all.
+    if n > _CHUNK_BLOCK:
+        order = np.argsort(keys, kind="stable")
+        keys, tfs = keys[order], tfs[order]
+        del order
     starts = np.array(plan.starts, dtype=np.int64)
     ends = np.array(plan.ends, dtype=np.int64)
     line_starts = np.array(doc.line_starts or (0,), dtype=np.int64)
@@ -257,9 +280,9 @@ def analyse_document(
     return (
         table,
         list(plan.sections),
-        (keys % max(n, 1)).astype(np.int32),
-        (keys // max(n, 1)).astype(np.int32),
-        tfs.astype(np.int32),
+        (keys % width).astype(np.int32),
+        (keys // width).astype(np.int32),
+        tfs,
     )
 
 
