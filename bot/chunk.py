@@ -141,16 +141,9 @@ class _SpanCounter:
         at_bytes = _anchor_bytes(codes, dtype)
         anchors = at_bytes if len(raw) == len(text) else _char_offsets(codes, at_bytes)
         del raw, codes
-        tokens = _encode_array(enc, text)
-        # Byte offset where each token starts (the sum of the lengths before it).
-        token_starts = np.cumsum(_token_bytes(enc)[tokens], dtype=dtype)
-        del tokens
-        token_starts[1:] = token_starts[:-1].copy()
-        if len(token_starts):
-            token_starts[0] = 0
         # Anchors start a piece of the whole text, so each is the start of some token.
-        self.anchor_token = np.searchsorted(token_starts, at_bytes).astype(dtype)
-        del token_starts, at_bytes
+        self.anchor_token = _anchor_tokens(enc, text, anchors, at_bytes)
+        del at_bytes
         self.anchors = anchors
         # Lists make ``count``'s bisect fastest, at ~36 bytes an anchor; a long document's
         # anchors are bisected in the arrays themselves (a little slower).
@@ -228,6 +221,32 @@ def _anchor_bytes(codes: np.ndarray, dtype: type) -> np.ndarray:
         found += start + 1
         parts.append(found)
     return np.concatenate(parts)
+
+
+def _anchor_tokens(
+    enc: tiktoken.Encoding, text: str, anchors: np.ndarray, at_bytes: np.ndarray
+) -> np.ndarray:
+    """The index of the token each anchor starts, in the encoding of the whole text.
+
+    The text is encoded a block at a time, cut at anchors: a piece starts at an anchor whatever
+    comes before it, so the blocks' tokens are the whole text's (as ``count`` relies on for any
+    span), and no token array is as long as the text."""
+    widths = _token_bytes(enc)
+    out = np.empty(len(anchors), dtype=at_bytes.dtype)
+    # The first anchor at or after every _BLOCK characters starts a block.
+    marks = np.searchsorted(anchors, np.arange(_BLOCK, len(text), _BLOCK))
+    cuts = [*np.unique(marks[marks < len(anchors)]).tolist(), len(anchors)]
+    char = first = tokens_before = bytes_before = 0
+    for k in cuts:
+        end = int(anchors[k]) if k < len(anchors) else len(text)
+        w = widths[_encode_array(enc, text[char:end])]
+        token_ends = np.cumsum(w, dtype=np.int64)
+        local = at_bytes[first:k] - bytes_before
+        out[first:k] = tokens_before + np.searchsorted(token_ends - w, local)
+        tokens_before += len(w)
+        bytes_before += int(token_ends[-1]) if len(w) else 0
+        char, first = end, k
+    return out
 
 
 def _char_offsets(codes: np.ndarray, at_bytes: np.ndarray) -> np.ndarray:

@@ -178,7 +178,8 @@ def analyse_document(
     # Units are separated by whitespace, which no word crosses, so a chunk's words are its
     # units' words in order; where a cut fell inside a word (an over-long sentence split with no
     # space to cut at) the chunk is searched on its own. Words become ids a batch of units at a
-    # time: a long document's words as strings would take ten times its size in memory.
+    # time: a long document's words as strings would take ten times its size in memory. Term
+    # ids fit 32 bits (-1 for a stop word).
     id_parts: list[np.ndarray] = []
     per_unit_counts = np.empty(len(plan.units), dtype=np.int64)
     done = 0
@@ -193,7 +194,7 @@ def analyse_document(
             batch.extend(found)
             chars += e - s
             k += 1
-        id_parts.append(ids.of(batch))
+        id_parts.append(ids.of(batch).astype(np.int32))
         done = k
     bounds = np.zeros(len(plan.units) + 1, dtype=np.int64)
     np.cumsum(per_unit_counts, out=bounds[1:])
@@ -211,9 +212,8 @@ def analyse_document(
         lo[k], hi[k] = n_words + len(extras), n_words + len(extras) + len(extra)
         extras.extend(extra)
     if extras:
-        id_parts.append(ids.of(extras))
-    # Term ids fit 32 bits (-1 for a stop word): half the memory of a long document's words.
-    word_ids = np.concatenate([p.astype(np.int32) for p in id_parts] or [np.zeros(0, np.int32)])
+        id_parts.append(ids.of(extras).astype(np.int32))
+    word_ids = np.concatenate(id_parts or [np.zeros(0, np.int32)])
     del id_parts
     sizes = hi - lo
     title = ids.of(WORD_PATTERN.findall(doc.title)) if include_headings else None
