@@ -219,7 +219,8 @@ def analyse_document(
     title = ids.of(WORD_PATTERN.findall(doc.title)) if include_headings else None
     section_ids: dict[str, np.ndarray] = {}
     width = max(n, 1)
-    key_parts: list[np.ndarray] = []
+    term_parts: list[np.ndarray] = []
+    chunk_parts: list[np.ndarray] = []
     tf_parts: list[np.ndarray] = []
     lengths = np.zeros(n, dtype=np.int64)
     # A block of chunks at a time, so the postings being counted (a chunk's words, with the
@@ -252,19 +253,23 @@ def analyse_document(
         kept = term_of >= 0
         term_of, chunk_of = term_of[kept], chunk_of[kept]
         keys, tfs = np.unique(term_of * width + chunk_of, return_counts=True)
-        key_parts.append(keys)
+        term_parts.append((keys // width).astype(np.int32))
+        chunk_parts.append((keys % width).astype(np.int32))
         tf_parts.append(tfs.astype(np.int32))
         lengths[b0:b1] = np.bincount(chunk_of - b0, minlength=b1 - b0)
     del word_ids
-    keys = np.concatenate(key_parts or [np.zeros(0, np.int64)])
-    tfs = np.concatenate(tf_parts or [np.zeros(0, np.int32)])
-    del key_parts, tf_parts
+    post_term = _concatenate(term_parts)
+    post_chunk = _concatenate(chunk_parts)
+    post_tf = _concatenate(tf_parts)
     # Term-major, as the index stores postings: a document's postings form one run per term,
-    # and a full build sorts those runs rather than every posting (``_places_by_term``). The
-    # blocks' keys are distinct (their chunks are), so one sort orders them all.
+    # and a full build sorts those runs rather than every posting (``_places_by_term``). Each
+    # block is ordered by term, then chunk, and the blocks by chunk, so a stable sort by term
+    # orders them all.
     if n > _CHUNK_BLOCK:
-        order = np.argsort(keys, kind="stable")
-        keys, tfs = keys[order], tfs[order]
+        order = np.argsort(post_term, kind="stable")
+        post_term = post_term[order]
+        post_chunk = post_chunk[order]
+        post_tf = post_tf[order]
         del order
     starts = np.array(plan.starts, dtype=np.int64)
     ends = np.array(plan.ends, dtype=np.int64)
@@ -277,13 +282,20 @@ def analyse_document(
     table[:, 4] = np.searchsorted(line_starts, starts, side="right")  # Document.line_of
     table[:, 5] = plan.tokens
     table[:, 6] = lengths
-    return (
-        table,
-        list(plan.sections),
-        (keys % width).astype(np.int32),
-        (keys // width).astype(np.int32),
-        tfs,
-    )
+    return table, list(plan.sections), post_chunk, post_term, post_tf
+
+
+def _concatenate(parts: list[np.ndarray]) -> np.ndarray:
+    """One int32 array of ``parts``, emptying the list as it goes: a long document's parts
+    and their concatenation are never both held whole."""
+    out = np.empty(sum(map(len, parts)), dtype=np.int32)
+    pos = 0
+    parts.reverse()
+    while parts:
+        part = parts.pop()
+        out[pos : pos + len(part)] = part
+        pos += len(part)
+    return out
 
 
 def document_meta(doc: Document) -> bytes:

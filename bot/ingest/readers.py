@@ -126,7 +126,7 @@ def _finish(text: str, source: str) -> str:
     if _control_ratio(text) > _MAX_CONTROL_RATIO:
         raise UnreadableFile(source, "binary file (it holds control characters)")
     text = _universal_newlines(text)
-    if not text.strip():
+    if not text or text.isspace():  # not strip(): a copy of a long text
         raise UnreadableFile(source, "empty file")
     return text
 
