@@ -298,7 +298,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="citebot: %(levelname)s: %(message)s")
+    from bot.render.clean import SafeFormatter
+
+    log_handler = logging.StreamHandler()
+    log_handler.setFormatter(SafeFormatter("citebot: %(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[log_handler])
     # pypdf logs its own repair notes for damaged files; the reader already turns a file it
     # cannot read into one clear warning, so its chatter would only repeat it.
     logging.getLogger("pypdf").setLevel(logging.ERROR)

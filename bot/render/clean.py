@@ -10,6 +10,7 @@ through ``json_line``.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -37,3 +38,11 @@ def json_line(obj: Any) -> str:
     # Outside strings JSON is ASCII, so every match is inside a string, where \\uXXXX is its
     # escape; a lone surrogate becomes its escape too, which decoders read back as it was.
     return _JSON_UNSAFE.sub(_escape, text)
+
+
+class SafeFormatter(logging.Formatter):
+    """Log lines through ``terminal_safe``: a log message may quote a file name or a question,
+    and the log goes to the operator's terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_safe(super().format(record))

@@ -85,3 +85,13 @@ def test_answers_reach_the_terminal_without_the_documents_controls():
     none = Answer("q", False, None, None, None, 0.1, (), answer.sources)
     _assert_no_document_controls(_printed(none, terminal=False))
     _assert_no_document_controls(_printed(none, terminal=True))
+
+
+def test_log_lines_are_clean():
+    import logging
+
+    from bot.render.clean import SafeFormatter
+
+    record = logging.LogRecord("citebot", logging.WARNING, "f", 1, "skipped %s", (HOSTILE,), None)
+    line = SafeFormatter("citebot: %(levelname)s: %(message)s").format(record)
+    assert line == "citebot: WARNING: skipped [2J]0;TITLE"
