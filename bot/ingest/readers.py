@@ -171,6 +171,7 @@ def read_rst(file: CorpusFile, data: bytes | None = None) -> Document:
     return Document.create(file.source, title, text, headings)
 
 
+_MAX_DOCX_EXPANDED = 512 * 1048576  # bytes a .docx's parts may expand to
 _HEADING_STYLE = re.compile(r"heading\s*([1-9])", re.I)
 
 
@@ -201,6 +202,15 @@ def read_docx(file: CorpusFile, data: bytes | None = None) -> Document:
     if not data.strip():
         raise UnreadableFile(file.source, "empty file")
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+        if expanded > _MAX_DOCX_EXPANDED:
+            # A zip bomb, or a document python-docx would need gigabytes to parse.
+            raise UnreadableFile(
+                file.source,
+                f"Word file expands to {expanded // 1048576:,} MB "
+                f"(limit {_MAX_DOCX_EXPANDED // 1048576:,} MB)",
+            )
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError, OpcError) as exc:
         raise UnreadableFile(file.source, f"not a Word .docx file: {_one_line(exc)}") from exc

@@ -131,3 +131,18 @@ def test_permalink_marks_are_not_part_of_section_names(read):
 )  # fmt: skip
 def test_strip_permalink(text, name):
     assert strip_permalink(text) == name
+
+
+def test_a_docx_that_expands_beyond_reason_is_not_parsed(read, monkeypatch):
+    import zipfile
+
+    from bot.ingest import readers
+
+    monkeypatch.setattr(readers, "_MAX_DOCX_EXPANDED", 1048576)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", b"\0" * (3 * 1048576))
+    assert len(out.getvalue()) < 20_000
+    with pytest.raises(UnreadableFile, match="Word file expands to 3 MB"):
+        read("bomb.docx", out.getvalue())
