@@ -119,7 +119,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def unsupported_summary(counts: tuple[tuple[str, int], ...]) -> str:
-    """``Not read: 12 .xlsx files, 1 file without an extension (formats not supported).``"""
+    """``  not supported: 12 .xlsx files, 1 file without an extension``: files of formats that
+    are not read, counted once per run rather than warned about one by one."""
     parts = []
     for suffix, n in sorted(counts, key=lambda c: (-c[1], c[0])):
         kind = f"{suffix} file" if suffix else "file without an extension"
