@@ -31,8 +31,9 @@ WORD_PATTERN = re.compile(
     # otherwise a word, apostrophes inside (CECOT's, don’t, café).
     r"(?<=[^\W\d_])[^\W\d_]*+(?:\d[^\W_]*+|(?:['’‘`][^\W\d_]++)*+)"
     # Digits first: a letter right after them makes the whole run one token (5G); otherwise a
-    # number with its grouping and decimals (40,000  3.5  2024).
-    r"|\d*+(?:[^\W\d_][^\W_]*+|(?:[.,]\d++)*+))"
+    # number with its grouping and decimals (40,000  3.5  2024; full-width ４０，０００ too, which
+    # NFKC then makes 40,000).
+    r"|\d*+(?:[^\W\d_][^\W_]*+|(?:[.,，．]\d++)*+))"
 )
 # WORD_PATTERN for ASCII text, token for token: there a letter is [A-Za-z], a digit [0-9] and
 # the only apostrophes ' and `. About a third faster, with no Unicode class lookups; the index

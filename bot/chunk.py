@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +31,7 @@ def encoding() -> tiktoken.Encoding:
 @functools.cache
 def _token_bytes(enc: tiktoken.Encoding) -> np.ndarray:
     """UTF-8 length of every token id, so token offsets are a cumulative sum, not a decode."""
-    lengths = np.zeros(enc.max_token_value + 1, dtype=np.int64)
+    lengths = np.zeros(enc.max_token_value + 1, dtype=np.int32)
     # The ranks table is private, but decoding 100k ids one by one takes far longer.
     for token, rank in enc._mergeable_ranks.items():
         lengths[rank] = len(token)
@@ -126,31 +127,42 @@ class _SpanCounter:
         self.text = text
         self._small = chunker._count_small
         enc = chunker._enc
-        tokens = _encode_array(enc, text)
-        widths = _token_bytes(enc)[tokens]
-        token_starts = np.cumsum(widths) - widths
-        if text.isascii():
-            codes = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
-            char_bytes = None
-        else:
-            codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-            width = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)
-            char_bytes = np.zeros(len(codes) + 1, dtype=np.int64)
-            np.cumsum(width, out=char_bytes[1:])
-        # Anchors from the classes of each pair of neighbouring characters: one table lookup per
-        # character and one per pair, rather than a dozen comparisons over the whole text.
-        classes = _CHAR_CLASS[codes if char_bytes is None else np.minimum(codes, 0x80)]
-        pairs = classes[:-1] * _N_CLASSES + classes[1:]
-        anchors = np.flatnonzero(_ANCHOR_PAIR[pairs]) + 1
+        # Everything here is an array of a few bytes per character or token, made a block at a
+        # time where it can be and freed as soon as it is used: a long document's memory is
+        # these arrays (a 200 MB file once took gigabytes here).
+        #
+        # Anchors are found in the UTF-8 bytes: every byte of a non-ASCII character is of class
+        # _OTHER, which is never part of an anchor pair, so the anchors are the same characters
+        # as in the text, at their byte offsets.
+        raw = text.encode("utf-8")
+        codes = np.frombuffer(raw, dtype=np.uint8)
+        # Offsets fit 32 bits below 2 GiB of text: half the memory of 64.
+        dtype = np.int32 if len(raw) < 1 << 31 else np.int64
+        at_bytes = _anchor_bytes(codes, dtype)
+        anchors = at_bytes if len(raw) == len(text) else _char_offsets(codes, at_bytes)
+        del raw, codes
         # Anchors start a piece of the whole text, so each is the start of some token.
-        at_bytes = anchors if char_bytes is None else char_bytes[anchors]
+        self.anchor_token = _anchor_tokens(enc, text, anchors, at_bytes)
+        del at_bytes
         self.anchors = anchors
-        self.anchor_token = np.searchsorted(token_starts, at_bytes)
-        self._anchor_list: list[int] = anchors.tolist()
-        self._anchor_token_list: list[int] = self.anchor_token.tolist()
+        # Lists make ``count``'s bisect fastest, at ~36 bytes an anchor; a long document's
+        # anchors are bisected in the arrays themselves (a little slower).
+        if len(anchors) <= _LIST_ANCHORS:
+            self._anchor_list: Sequence[int] = anchors.tolist()
+            self._anchor_token_list: Sequence[int] = self.anchor_token.tolist()
+        else:
+            self._anchor_list = memoryview(anchors)
+            self._anchor_token_list = memoryview(self.anchor_token)
 
     def counts(self, starts: np.ndarray, ends: np.ndarray) -> list[int]:
-        """``len(encode_ordinary(text[s:e]))`` for each span (``e > s``)."""
+        """``len(encode_ordinary(text[s:e]))`` for each span (``e > s``), a block of spans at a
+        time (the per-span lists below cost ~36 bytes an entry)."""
+        out: list[int] = []
+        for b in range(0, len(starts), _SPAN_BLOCK):
+            out += self._counts(starts[b : b + _SPAN_BLOCK], ends[b : b + _SPAN_BLOCK])
+        return out
+
+    def _counts(self, starts: np.ndarray, ends: np.ndarray) -> list[int]:
         anchors = self.anchors
         if not len(anchors):
             text, small = self.text, self._small
@@ -160,7 +172,7 @@ class _SpanCounter:
         usable = i <= j
         i = np.minimum(i, len(anchors) - 1)
         j = np.maximum(j, 0)
-        middle = self.anchor_token[j] - self.anchor_token[i]
+        middle = self.anchor_token[j].astype(np.int64) - self.anchor_token[i]
         text, small = self.text, self._small
         return [
             (small(text[s:p]) if p > s else 0) + m + small(text[r:e]) if ok else small(text[s:e])
@@ -186,6 +198,74 @@ class _SpanCounter:
         tokens = self._anchor_token_list
         head = self._small(self.text[s:p]) if p > s else 0
         return head + tokens[j] - tokens[i] + self._small(self.text[r:e])
+
+
+# Above this many anchors (a document of some 6 MB), ``_SpanCounter`` keeps them in arrays.
+_LIST_ANCHORS = 1 << 20
+# Bytes of UTF-8 read at a time for anchors and their character offsets.
+_BLOCK = 1 << 22
+# Spans counted at a time by ``_SpanCounter.counts``.
+_SPAN_BLOCK = 1 << 16
+
+
+def _anchor_bytes(codes: np.ndarray, dtype: type) -> np.ndarray:
+    """Byte offsets of the anchors of the UTF-8 ``codes``, from the classes of each pair of
+    neighbouring bytes (one table lookup per byte and one per pair, rather than a dozen
+    comparisons), a block at a time."""
+    parts = [np.zeros(0, dtype=dtype)]
+    for start in range(0, max(len(codes) - 1, 0), _BLOCK):
+        classes = _CHAR_CLASS[codes[start : start + _BLOCK + 1]]
+        pairs = classes[:-1] * np.uint8(_N_CLASSES)
+        pairs += classes[1:]
+        found = np.flatnonzero(_ANCHOR_PAIR[pairs]).astype(dtype)
+        found += start + 1
+        parts.append(found)
+    return np.concatenate(parts)
+
+
+def _anchor_tokens(
+    enc: tiktoken.Encoding, text: str, anchors: np.ndarray, at_bytes: np.ndarray
+) -> np.ndarray:
+    """The index of the token each anchor starts, in the encoding of the whole text.
+
+    The text is encoded a block at a time, cut at anchors: a piece starts at an anchor whatever
+    comes before it, so the blocks' tokens are the whole text's (as ``count`` relies on for any
+    span), and no token array is as long as the text."""
+    widths = _token_bytes(enc)
+    out = np.empty(len(anchors), dtype=at_bytes.dtype)
+    # The first anchor at or after every _BLOCK characters starts a block.
+    marks = np.searchsorted(anchors, np.arange(_BLOCK, len(text), _BLOCK))
+    cuts = [*np.unique(marks[marks < len(anchors)]).tolist(), len(anchors)]
+    char = first = tokens_before = bytes_before = 0
+    for k in cuts:
+        end = int(anchors[k]) if k < len(anchors) else len(text)
+        w = widths[_encode_array(enc, text[char:end])]
+        token_ends = np.cumsum(w, dtype=np.int64)
+        local = at_bytes[first:k] - bytes_before
+        out[first:k] = tokens_before + np.searchsorted(token_ends - w, local)
+        tokens_before += len(w)
+        bytes_before += int(token_ends[-1]) if len(w) else 0
+        char, first = end, k
+    return out
+
+
+def _char_offsets(codes: np.ndarray, at_bytes: np.ndarray) -> np.ndarray:
+    """Character offsets of the sorted byte offsets ``at_bytes`` into the UTF-8 ``codes``: each
+    byte offset less the continuation bytes before it, counted a block at a time so that no
+    array is as long as the text."""
+    out = np.empty_like(at_bytes)
+    before = 0  # continuation bytes before the block
+    lo = 0
+    for start in range(0, len(codes), _BLOCK):
+        end = min(len(codes), start + _BLOCK)
+        hi = int(np.searchsorted(at_bytes, end, side="right"))
+        cont = np.cumsum((codes[start:end] & 0xC0) == 0x80, dtype=np.int64)
+        if hi > lo:
+            local = at_bytes[lo:hi] - start  # 1..BLOCK: continuation bytes before it, in block
+            out[lo:hi] = at_bytes[lo:hi] - before - np.where(local > 0, cont[local - 1], 0)
+            lo = hi
+        before += int(cont[-1])
+    return out
 
 
 @dataclass(slots=True)

@@ -7,11 +7,12 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from bot import __version__
 from bot.config import Settings, SettingsError
@@ -25,7 +26,9 @@ class UsageError(Exception):
 
 
 def _warn(message: str) -> None:
-    print(f"citebot: warning: {message}", file=sys.stderr, flush=True)
+    from bot.render.clean import terminal_safe
+
+    print(f"citebot: warning: {terminal_safe(message)}", file=sys.stderr, flush=True)
 
 
 def add_corpus_options(p: argparse.ArgumentParser) -> None:
@@ -81,6 +84,12 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
         yield update
 
 
+def engine_options(settings: Settings):  # -> EngineOptions (import kept lazy)
+    from bot.engine import EngineOptions
+
+    return EngineOptions(max_file_bytes=int(settings.max_file_mb * 1024 * 1024))
+
+
 def open_engine(args: argparse.Namespace, settings: Settings):  # -> Engine (import kept lazy)
     from bot.engine import Engine
     from bot.index import IndexUnusable, IndexWriteError
@@ -89,7 +98,9 @@ def open_engine(args: argparse.Namespace, settings: Settings):  # -> Engine (imp
     corpus, index_dir = corpus_paths(args, settings)
     try:
         with progress_bar("indexing") as progress:
-            return Engine.open(corpus, index_dir, warn=_warn, progress=progress)
+            return Engine.open(
+                corpus, index_dir, options=engine_options(settings), warn=_warn, progress=progress
+            )
     except (CorpusError, IndexWriteError, IndexUnusable) as e:
         raise UsageError(str(e)) from None
 
@@ -98,9 +109,10 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from bot.engine import Engine
     from bot.index import IndexUnusable, IndexWriteError
     from bot.ingest import CorpusError
+    from bot.render.clean import terminal_safe
 
     corpus, index_dir = corpus_paths(args, settings)
-    engine = Engine(corpus, index_dir, warn=_warn)
+    engine = Engine(corpus, index_dir, options=engine_options(settings), warn=_warn)
     try:
         with progress_bar("indexing") as progress:
             report = engine.refresh(progress)
@@ -112,20 +124,35 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         f"{number(len(report.removed))} removed, {number(report.unchanged)} unchanged"
     )
     print(
-        f"Indexed {count(s.documents, 'document')}, {count(s.chunks, 'chunk')}, "
-        f"{count(s.tokens, 'token')} in {report.seconds:.2f} s "
-        f"({changes}; {number(len(report.skipped))} skipped) → {index_dir}"
+        terminal_safe(
+            f"Indexed {count(s.documents, 'document')}, {count(s.chunks, 'chunk')}, "
+            f"{count(s.tokens, 'token')} in {report.seconds:.2f} s "
+            f"({changes}; {number(len(report.skipped))} skipped) → {index_dir}"
+        )
     )
     for source, reason in report.skipped:
-        print(f"  skipped {source}: {reason}")
+        print(terminal_safe(f"  skipped {source}: {reason}"))
+    if report.unsupported:
+        print(terminal_safe(unsupported_summary(report.unsupported)))
     return 0
+
+
+def unsupported_summary(counts: tuple[tuple[str, int], ...]) -> str:
+    """``  not supported: 12 .xlsx files, 1 file without an extension``: files of formats that
+    are not read, counted once per run rather than warned about one by one."""
+    parts = []
+    for suffix, n in sorted(counts, key=lambda c: (-c[1], c[0])):
+        kind = f"{suffix} file" if suffix else "file without an extension"
+        parts.append(f"{n:,} {kind}{'' if n == 1 else 's'}")
+    return f"  not supported: {', '.join(parts)}"
 
 
 def _print_answer(answer, out: TextIO, as_json: bool) -> None:
     if as_json:
+        from bot.render.clean import json_line
         from bot.render.payload import answer_payload
 
-        print(json.dumps(answer_payload(answer), ensure_ascii=False), file=out, flush=True)
+        print(json_line(answer_payload(answer)), file=out, flush=True)
         return
     from rich.console import Console
 
@@ -140,36 +167,62 @@ def _print_answer(answer, out: TextIO, as_json: bool) -> None:
         console.print(text, end="")
 
 
-def _jsonl(engine, top_k: int, stdin: TextIO, out: TextIO, explain: bool = False) -> None:
-    """One JSON object out per line in, in order; a bad line yields an ``error`` object."""
+_ECHO_CHARS = 60  # of a bad --jsonl line, quoted in its error
+
+
+def _echo(line: str) -> str:
+    return repr(line if len(line) <= _ECHO_CHARS else line[:_ECHO_CHARS] + "…")
+
+
+def _jsonl_question(raw: bytes) -> tuple[Any, Any, str | None]:
+    """(id, question, error) of one input line: a plain question or a JSON object."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        # The bad bytes shown as \xff, the rest as text.
+        shown = _echo(raw.decode("utf-8", "backslashreplace")).replace("\\\\", "\\")
+        return None, None, f"the line is not UTF-8 (byte {e.start}): {shown}"
+    stripped = line.strip()
+    if not stripped.startswith("{"):
+        return None, line, None
+    try:
+        obj = json.loads(stripped)
+    except json.JSONDecodeError as e:
+        return None, None, f"invalid JSON ({e}): {_echo(stripped)}"
+    except RecursionError:
+        return None, None, f"invalid JSON (nested too deeply): {_echo(stripped)}"
+    if not isinstance(obj, dict):
+        return None, line, None
+    qid, question = obj.get("id"), obj.get("question")
+    if not isinstance(question, str):
+        return qid, question, "the object has no 'question' string"
+    if re.search("[\ud800-\udfff]", question):
+        return qid, question, "the question holds a lone surrogate (\\ud800-\\udfff), not text"
+    return qid, question, None
+
+
+def _jsonl(engine, top_k: int, stdin: BinaryIO, out: BinaryIO, explain: bool = False) -> None:
+    """One JSON object out per line in, in order; a bad line yields an ``error`` object.
+
+    Lines are read and written as bytes: an undecodable line is that line's error, not the end
+    of the batch, and the output is UTF-8 whatever the locale."""
     from bot.engine import QuestionError
+    from bot.render.clean import json_line
     from bot.render.payload import answer_payload
 
-    for line in stdin:
-        qid: Any = None
-        question: Any = line.rstrip("\n")
-        stripped = question.strip()
-        if stripped.startswith("{"):
+    for raw in stdin:
+        qid, question, error = _jsonl_question(raw.removesuffix(b"\n").removesuffix(b"\r"))
+        if error is None:
             try:
-                obj = json.loads(stripped)
-            except json.JSONDecodeError as e:
-                obj = {"question": None, "_error": f"invalid JSON: {e.msg}"}
-            if isinstance(obj, dict):
-                qid, question = obj.get("id"), obj.get("question")
-                if not isinstance(question, str):
-                    err = obj.get("_error", "the object has no 'question' string")
-                    result = {"question": question, "error": err}
-                    if qid is not None:
-                        result = {"id": qid, **result}
-                    print(json.dumps(result, ensure_ascii=False), file=out, flush=True)
-                    continue
-        try:
-            payload = answer_payload(engine.ask(question, top_k, explain=explain), qid)
-        except QuestionError as e:
-            payload = {"question": question, "error": str(e)}
+                payload = answer_payload(engine.ask(question, top_k, explain=explain), qid)
+            except QuestionError as e:
+                error = str(e)
+        if error is not None:
+            payload = {"question": question, "error": error}
             if qid is not None:
                 payload = {"id": qid, **payload}
-        print(json.dumps(payload, ensure_ascii=False), file=out, flush=True)
+        out.write(json_line(payload).encode("utf-8") + b"\n")
+        out.flush()
 
 
 def _interactive(engine, top_k: int, history: Path, explain: bool = False) -> int:
@@ -241,7 +294,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.jsonl:
         if question:
             raise UsageError("--jsonl reads questions from stdin; give no QUESTION argument")
-        _jsonl(answering_engine(args, settings), top_k, sys.stdin, sys.stdout, args.explain)
+        engine = answering_engine(args, settings)
+        sys.stdout.flush()
+        _jsonl(engine, top_k, sys.stdin.buffer, sys.stdout.buffer, args.explain)
         return 0
     if not args.question:
         if sys.stdin.isatty() and sys.stdout.isatty() and not args.json:
@@ -320,7 +375,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="citebot: %(levelname)s: %(message)s")
+    from bot.render.clean import SafeFormatter
+
+    log_handler = logging.StreamHandler()
+    log_handler.setFormatter(SafeFormatter("citebot: %(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[log_handler])
     # pypdf logs its own repair notes for damaged files; the reader already turns a file it
     # cannot read into one clear warning, so its chatter would only repeat it.
     logging.getLogger("pypdf").setLevel(logging.ERROR)

@@ -93,6 +93,13 @@ def _bool(value: str | None, default: bool) -> bool:
     raise _bad(value, "1 or 0 (true/false, yes/no, on/off)")
 
 
+def _positive(value: str | None, default: float) -> float:
+    number = _float(value, default)
+    if not number > 0 or number == float("inf"):
+        raise _bad(value, "a number of megabytes above 0")
+    return number
+
+
 class SettingsError(ValueError):
     pass
 
@@ -135,6 +142,8 @@ class Settings:
     autoanswer_queue: int = 20
     # The privileged Message Content intent: without it a post is answered from its title alone.
     message_content: bool = False
+    # Corpus files larger than this many megabytes (MiB) are skipped with a warning.
+    max_file_mb: float = 50.0
 
     @classmethod
     def load(
@@ -176,4 +185,5 @@ class Settings:
             autoanswer_seconds=max(0.0, _float(g("CITEBOT_AUTOANSWER_SECONDS"), 60.0)),
             autoanswer_queue=max(1, _int(g("CITEBOT_AUTOANSWER_QUEUE"), 20) or 1),
             message_content=_bool(g("DISCORD_MESSAGE_CONTENT"), False),
+            max_file_mb=_positive(g("CITEBOT_MAX_FILE_MB"), 50.0),
         )

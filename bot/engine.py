@@ -23,6 +23,7 @@ from bot.chunk import Chunker
 from bot.cite import cite
 from bot.extract import MIN_CONFIDENCE, extract
 from bot.index import BM25Params, Index, IndexStore, IndexUnusable, IndexWriteError
+from bot.ingest import DEFAULT_MAX_FILE_BYTES
 from bot.models import Answer, Explanation, Extraction, Hit, IndexStats, QueryTerm, UpdateReport
 from bot.retrieve import Rerank, retrieve
 
@@ -67,6 +68,8 @@ class EngineOptions:
     # Recent answers kept per index snapshot: chat servers ask the same questions again and
     # again, and a repeat then costs a dict lookup instead of an extraction. 0 turns it off.
     answer_cache: int = 1024
+    # Corpus files larger than this are skipped with a warning (CITEBOT_MAX_FILE_MB).
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 
 
 Progress = Callable[[int, int], None]
@@ -87,7 +90,11 @@ class Engine:
         self.analyzer = Analyzer()
         self.chunker = Chunker(self.options.chunk_tokens, self.options.chunk_overlap)
         self.store = IndexStore(
-            Path(index_dir), analyzer=self.analyzer, chunker=self.chunker, params=self.options.bm25
+            Path(index_dir),
+            analyzer=self.analyzer,
+            chunker=self.chunker,
+            params=self.options.bm25,
+            max_file_bytes=self.options.max_file_bytes,
         )
         self._warn = warn or (lambda _msg: None)
         self._refresh_lock = threading.Lock()

@@ -179,6 +179,8 @@ class UpdateReport:
     removed: tuple[str, ...] = ()
     unchanged: int = 0
     skipped: tuple[tuple[str, str], ...] = ()  # (source, reason)
+    # Files of formats that are not read, counted by suffix ("" for none), in suffix order.
+    unsupported: tuple[tuple[str, int], ...] = ()
     seconds: float = 0.0
     rebuilt_because: str | None = None  # set when an unusable index was thrown away
     # The generation the counts are relative to (None: there was none), so that a process still

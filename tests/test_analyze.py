@@ -9,12 +9,12 @@ from bot.analyze import ASCII_WORD_PATTERN, WORD_PATTERN, Analyzer, normalize_wo
 # form that must find exactly the same tokens, since the index and the extractor both use it.
 LOOKAHEAD_WORD_PATTERN = re.compile(
     r"(?=[^\W_]*\d)(?=[^\W_]*[^\W\d_])[^\W_]+"  # mixed letters and digits: 5G, mp3, H1N1
-    r"|\d+(?:[.,]\d+)*"  # 40,000  3.5  2024
+    r"|\d+(?:[.,，．]\d+)*"  # 40,000  3.5  2024  ４０，０００
     r"|[^\W\d_]+(?:['’‘`][^\W\d_]+)*",  # CECOT's  don’t  café
 )
 # Letters, digits of several scripts, joiners, the underscore (a \w that is no word character),
 # numeric symbols that count as letters here (² ½), and separators.
-_TRICKY = "aZé_ßİſ09٣²½'’‘`.,- \t\n"
+_TRICKY = "aZé_ßİſ09٣²½０９'’‘`.,，．- \t\n"
 
 
 def test_curly_apostrophe_possessive_and_case_meet():
@@ -28,6 +28,13 @@ def test_grouped_numbers_match_plain_numbers():
     assert a.terms("3.5") == ["3.5"]
     # A comma that is not digit grouping keeps the parts apart rather than inventing a number.
     assert normalize_word("1,5") == "1,5"
+
+
+def test_full_width_numbers_are_one_number():
+    a = Analyzer()
+    assert a.terms("４０，０００") == a.terms("40000") == a.terms("40,000") == ["40000"]
+    assert a.terms("３．５") == a.terms("3.5") == ["3.5"]
+    assert [t.term for t in a.tokens("capacity ４０，０００ inmates")][1] == "40000"
 
 
 def test_stems_and_stopwords():

@@ -224,12 +224,13 @@ def _report_payload(r: Any, path: Path) -> dict[str, Any]:
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli import EXIT_USAGE, UsageError
     from bot.feedback import Report
+    from bot.render.clean import json_line, terminal_safe
 
     def fail(message: str) -> int:
         # --json promises JSON on stdout whatever happens; the one line on stderr as always.
         if args.json:
-            print(json.dumps({"error": message}, ensure_ascii=False))
-            print(f"citebot: error: {message}", file=sys.stderr)
+            print(json_line({"error": message}))
+            print(f"citebot: error: {terminal_safe(message)}", file=sys.stderr)
             return EXIT_USAGE
         raise UsageError(message)
 
@@ -242,16 +243,16 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         empty = f"No bot state at {path} yet: nothing has been asked through Discord."
         if args.json:
             nothing = Report(0, 0, 0, 0, (), ())
-            print(json.dumps({**_report_payload(nothing, path), "note": empty}))
+            print(json_line({**_report_payload(nothing, path), "note": empty}))
         else:
-            print(empty)
+            print(terminal_safe(empty))
         return 0
     try:
         r = FeedbackStore(path).report(args.limit)
     except (sqlite3.Error, OSError) as e:
         return fail(f"cannot read the bot's state file {path}: {e}")
     if args.json:
-        print(json.dumps(_report_payload(r, path), ensure_ascii=False))
+        print(json_line(_report_payload(r, path)))
         return 0
     out = sys.stdout
     print(
@@ -262,11 +263,12 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     if r.gaps:
         print("\nMost frequent unanswered questions (coverage gaps):", file=out)
         for g in r.gaps:
-            print(f"  {g.times:>4}×  {g.question}  (last {_when(g.last_asked)})", file=out)
+            question = terminal_safe(g.question)
+            print(f"  {g.times:>4}×  {question}  (last {_when(g.last_asked)})", file=out)
     if r.disliked:
         print("\nAnswers with the most 👎:", file=out)
         for q, n in r.disliked:
-            print(f"  {n:>4}×  {q}", file=out)
+            print(f"  {n:>4}×  {terminal_safe(q)}", file=out)
     return 0
 
 

@@ -22,11 +22,15 @@ import numpy as np
 
 from bot.analyze import ASCII_WORD_PATTERN, WORD_PATTERN, Analyzer
 from bot.chunk import Chunker, ChunkPlan
-from bot.ingest import CorpusFile, UnreadableFile, read_document
+from bot.ingest import CorpusFile, UnreadableFile, read_corpus_file, read_document
 from bot.models import Document
 
 # Below this many files to read, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 32
+# Characters of a document whose words are held as strings at once (``analyse_document``).
+_WORD_BATCH_CHARS = 1 << 20
+# Chunks whose postings are counted at once (``analyse_document``).
+_CHUNK_BLOCK = 4096
 
 
 @dataclass(slots=True)
@@ -139,11 +143,23 @@ def byte_offsets(text: str, offsets: Sequence[int]) -> list[int]:
     """UTF-8 byte offset of each character offset, so a chunk can be decoded on its own."""
     if text.isascii():
         return list(offsets)
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    width = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)
-    before = np.zeros(len(codes) + 1, dtype=np.int64)
-    np.cumsum(width, out=before[1:])
-    return before[np.asarray(offsets, dtype=np.int64)].tolist()
+    if len(text) <= _WORD_BATCH_CHARS:
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        width = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)
+        before = np.zeros(len(codes) + 1, dtype=np.int64)
+        np.cumsum(width, out=before[1:])
+        return before[np.asarray(offsets, dtype=np.int64)].tolist()
+    # A long text: the bytes between consecutive offsets, so no array is as long as the text
+    # (per character, the arrays above take 20 bytes).
+    out = [0] * len(offsets)
+    pos = size = 0
+    for i in sorted(range(len(offsets)), key=offsets.__getitem__):
+        o = offsets[i]
+        if o > pos:
+            size += len(text[pos:o].encode("utf-8", "surrogatepass"))
+            pos = o
+        out[i] = size
+    return out
 
 
 def analyse_document(
@@ -161,11 +177,28 @@ def analyse_document(
     findall = (ASCII_WORD_PATTERN if text.isascii() else WORD_PATTERN).findall
     # Units are separated by whitespace, which no word crosses, so a chunk's words are its
     # units' words in order; where a cut fell inside a word (an over-long sentence split with no
-    # space to cut at) the chunk is searched on its own.
-    per_unit = [findall(text, s, e) for s, e in plan.units]
-    bounds = np.zeros(len(per_unit) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, per_unit), dtype=np.int64, count=len(per_unit)), out=bounds[1:])
-    words: list[str] = list(itertools.chain.from_iterable(per_unit))
+    # space to cut at) the chunk is searched on its own. Words become ids a batch of units at a
+    # time: a long document's words as strings would take ten times its size in memory. Term
+    # ids fit 32 bits (-1 for a stop word).
+    id_parts: list[np.ndarray] = []
+    per_unit_counts = np.empty(len(plan.units), dtype=np.int64)
+    done = 0
+    while done < len(plan.units):
+        batch: list[str] = []
+        chars = 0
+        k = done
+        while k < len(plan.units) and chars < _WORD_BATCH_CHARS:
+            s, e = plan.units[k]
+            found = findall(text, s, e)
+            per_unit_counts[k] = len(found)
+            batch.extend(found)
+            chars += e - s
+            k += 1
+        id_parts.append(ids.of(batch).astype(np.int32))
+        done = k
+    bounds = np.zeros(len(plan.units) + 1, dtype=np.int64)
+    np.cumsum(per_unit_counts, out=bounds[1:])
+    n_words = int(bounds[-1])
     first = np.array(plan.first, dtype=np.int64)
     last = np.array(plan.last, dtype=np.int64)
     lo, hi = bounds[first], bounds[last + 1]
@@ -173,40 +206,71 @@ def analyse_document(
     unit_ends = np.array([u[1] for u in plan.units], dtype=np.int64)
     touching = np.zeros(len(plan.units) + 1, dtype=np.int64)
     np.cumsum(unit_starts[1:] <= unit_ends[:-1], out=touching[2:])
+    extras: list[str] = []
     for k in np.flatnonzero(touching[last + 1] - touching[first + 1]).tolist():
         extra = findall(text, plan.starts[k], plan.ends[k])
-        lo[k], hi[k] = len(words), len(words) + len(extra)
-        words.extend(extra)
-    word_ids = ids.of(words)
+        lo[k], hi[k] = n_words + len(extras), n_words + len(extras) + len(extra)
+        extras.extend(extra)
+    if extras:
+        id_parts.append(ids.of(extras).astype(np.int32))
+    word_ids = np.concatenate(id_parts or [np.zeros(0, np.int32)])
+    del id_parts
     sizes = hi - lo
-    total = int(sizes.sum())
-    offset = np.repeat(lo - (np.cumsum(sizes) - sizes), sizes)
-    parts_term = [word_ids[offset + np.arange(total, dtype=np.int64)]]
-    parts_chunk = [np.repeat(np.arange(n, dtype=np.int64), sizes)]
-    if include_headings:
-        findall = WORD_PATTERN.findall
-        title = ids.of(findall(doc.title))
-        if len(title):
-            parts_term.append(np.tile(title, n))
-            parts_chunk.append(np.repeat(np.arange(n, dtype=np.int64), len(title)))
-        section_ids: dict[str, np.ndarray] = {}
-        for k, section in enumerate(plan.sections):
-            if not section:
-                continue
-            sec = section_ids.get(section)
-            if sec is None:
-                sec = section_ids[section] = ids.of(findall(section))
-            if len(sec):
-                parts_term.append(sec)
-                parts_chunk.append(np.full(len(sec), k, dtype=np.int64))
-    term_of = np.concatenate(parts_term)
-    chunk_of = np.concatenate(parts_chunk)
-    kept = term_of >= 0
-    term_of, chunk_of = term_of[kept], chunk_of[kept]
+    title = ids.of(WORD_PATTERN.findall(doc.title)) if include_headings else None
+    section_ids: dict[str, np.ndarray] = {}
+    width = max(n, 1)
+    term_parts: list[np.ndarray] = []
+    chunk_parts: list[np.ndarray] = []
+    tf_parts: list[np.ndarray] = []
+    lengths = np.zeros(n, dtype=np.int64)
+    # A block of chunks at a time, so the postings being counted (a chunk's words, with the
+    # overlap between chunks) never take memory in proportion to the whole document.
+    for b0 in range(0, n, _CHUNK_BLOCK):
+        b1 = min(n, b0 + _CHUNK_BLOCK)
+        block = np.arange(b0, b1, dtype=np.int64)
+        bsizes = sizes[b0:b1]
+        offset = np.repeat(lo[b0:b1] - (np.cumsum(bsizes) - bsizes), bsizes)
+        offset += np.arange(int(bsizes.sum()), dtype=np.int64)
+        parts_term = [word_ids[offset]]
+        parts_chunk = [np.repeat(block, bsizes)]
+        del offset
+        if title is not None:
+            if len(title):
+                parts_term.append(np.tile(title, b1 - b0))
+                parts_chunk.append(np.repeat(block, len(title)))
+            for k in range(b0, b1):
+                section = plan.sections[k]
+                if not section:
+                    continue
+                sec = section_ids.get(section)
+                if sec is None:
+                    sec = section_ids[section] = ids.of(WORD_PATTERN.findall(section))
+                if len(sec):
+                    parts_term.append(sec)
+                    parts_chunk.append(np.full(len(sec), k, dtype=np.int64))
+        term_of = np.concatenate(parts_term).astype(np.int64)
+        chunk_of = np.concatenate(parts_chunk)
+        kept = term_of >= 0
+        term_of, chunk_of = term_of[kept], chunk_of[kept]
+        keys, tfs = np.unique(term_of * width + chunk_of, return_counts=True)
+        term_parts.append((keys // width).astype(np.int32))
+        chunk_parts.append((keys % width).astype(np.int32))
+        tf_parts.append(tfs.astype(np.int32))
+        lengths[b0:b1] = np.bincount(chunk_of - b0, minlength=b1 - b0)
+    del word_ids
+    post_term = _concatenate(term_parts)
+    post_chunk = _concatenate(chunk_parts)
+    post_tf = _concatenate(tf_parts)
     # Term-major, as the index stores postings: a document's postings form one run per term,
-    # and a full build sorts those runs rather than every posting (``_places_by_term``).
-    keys, tfs = np.unique(term_of * max(n, 1) + chunk_of, return_counts=True)
-    lengths = np.bincount(chunk_of, minlength=n)
+    # and a full build sorts those runs rather than every posting (``_places_by_term``). Each
+    # block is ordered by term, then chunk, and the blocks by chunk, so a stable sort by term
+    # orders them all.
+    if n > _CHUNK_BLOCK:
+        order = np.argsort(post_term, kind="stable")
+        post_term = post_term[order]
+        post_chunk = post_chunk[order]
+        post_tf = post_tf[order]
+        del order
     starts = np.array(plan.starts, dtype=np.int64)
     ends = np.array(plan.ends, dtype=np.int64)
     line_starts = np.array(doc.line_starts or (0,), dtype=np.int64)
@@ -218,13 +282,20 @@ def analyse_document(
     table[:, 4] = np.searchsorted(line_starts, starts, side="right")  # Document.line_of
     table[:, 5] = plan.tokens
     table[:, 6] = lengths
-    return (
-        table,
-        list(plan.sections),
-        (keys % max(n, 1)).astype(np.int32),
-        (keys // max(n, 1)).astype(np.int32),
-        tfs.astype(np.int32),
-    )
+    return table, list(plan.sections), post_chunk, post_term, post_tf
+
+
+def _concatenate(parts: list[np.ndarray]) -> np.ndarray:
+    """One int32 array of ``parts``, emptying the list as it goes: a long document's parts
+    and their concatenation are never both held whole."""
+    out = np.empty(sum(map(len, parts)), dtype=np.int32)
+    pos = 0
+    parts.reverse()
+    while parts:
+        part = parts.pop()
+        out[pos : pos + len(part)] = part
+        pos += len(part)
+    return out
 
 
 def document_meta(doc: Document) -> bytes:
@@ -276,8 +347,10 @@ class _Worker:
         analyzer: Analyzer,
         include_headings: bool,
         spool_dir: Path | None,
+        max_file_bytes: int | None = None,
     ) -> None:
         self.chunker = chunker
+        self.max_file_bytes = max_file_bytes
         self.ids = TermIds(analyzer)
         self.include_headings = include_headings
         self.spool_dir = spool_dir
@@ -297,10 +370,11 @@ class _Worker:
     def __call__(self, job: tuple[CorpusFile, str | None]) -> Outcome:
         file, old_sha1 = job
         try:
-            with open(file.path, "rb") as f:
-                data = f.read()
-        except OSError as exc:
-            return Failed(file.source, file.size, file.mtime_ns, exc.strerror or str(exc))
+            # Opened beneath the corpus folder and checked on the descriptor: never a link,
+            # a FIFO or a device put there since the scan, never more than the size limit.
+            data = read_corpus_file(file, self.max_file_bytes)
+        except UnreadableFile as exc:
+            return Failed(file.source, file.size, file.mtime_ns, exc.reason)
         sha1 = hashlib.sha1(data).hexdigest()
         if sha1 == old_sha1:
             return Unchanged(file.source, file.size, file.mtime_ns)
@@ -309,6 +383,7 @@ class _Worker:
             doc = read_document(file, data)
         except UnreadableFile as exc:
             return Failed(file.source, file.size, file.mtime_ns, exc.reason)
+        del data  # the text holds it now; a long file's bytes need not stay beside it
         t1 = time.process_time()
         plan = self.chunker.plan(doc)
         t2 = time.process_time()
@@ -365,11 +440,12 @@ def analyse_files(
     spool_dir: Path | None,
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
+    max_file_bytes: int | None = None,
 ) -> Iterator[Outcome]:
     """Outcomes for ``jobs`` (file, sha1 it had when last indexed), in order; the texts of
     analysed documents are left in spool files in ``spool_dir`` (``AnalysedDoc.text``), which
     may be None only when there are no jobs."""
-    worker = _Worker(chunker, analyzer, include_headings, spool_dir)
+    worker = _Worker(chunker, analyzer, include_headings, spool_dir, max_file_bytes)
     total = len(jobs)
     workers = default_workers() if workers is None else workers
     if progress:

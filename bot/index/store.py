@@ -62,7 +62,7 @@ from bot.analyze import Analyzer
 from bot.chunk import Chunker
 from bot.index.bm25 import BM25Params, accumulate, avg_length, idf_array, posting_weights, top_k
 from bot.index.build import AnalysedDoc, Failed, Unchanged, analyse_files
-from bot.ingest import scan_corpus
+from bot.ingest import DEFAULT_MAX_FILE_BYTES, TOO_LARGE, Refused, too_large_reason, walk_corpus
 from bot.models import Chunk, Document, Heading, IndexStats, UpdateReport
 
 FORMAT_VERSION = 3  # 3: manifest.json
@@ -534,9 +534,16 @@ def _fsync_dir(path: Path) -> None:
 
 class IndexStore:
     def __init__(
-        self, index_dir: Path, *, analyzer: Analyzer, chunker: Chunker, params: BM25Params
+        self,
+        index_dir: Path,
+        *,
+        analyzer: Analyzer,
+        chunker: Chunker,
+        params: BM25Params,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ) -> None:
         self.index_dir = Path(index_dir)
+        self.max_file_bytes = max_file_bytes  # larger corpus files are skipped
         self.analyzer = analyzer
         self.chunker = chunker
         self.params = params
@@ -665,7 +672,8 @@ class IndexStore:
         where not even the lock can be taken (a read-only mount, another user's folder)."""
         t0 = time.perf_counter()
         why = f"the index folder {self.index_dir} cannot be written ({error.strerror or error})"
-        files = scan_corpus(corpus)
+        scan = walk_corpus(corpus)
+        files = scan.files
         try:
             gen = self._current()
             if gen is None:
@@ -676,6 +684,7 @@ class IndexStore:
         except IndexUnusable as exc:
             raise IndexWriteError(f"the index cannot be used ({exc}) nor rebuilt: {why}") from None
         seen = {f.source for f in files}
+        listed = seen | {r.source for r in scan.refused}  # refused files keep their skip reason
         stale = [
             f.source
             for f in files
@@ -696,10 +705,11 @@ class IndexStore:
             changed=(),
             removed=(),
             unchanged=len(old_files),
-            skipped=tuple(sorted((s, k.reason) for s, k in old_skipped.items() if s in seen)),
+            skipped=tuple(sorted((s, k.reason) for s, k in old_skipped.items() if s in listed)),
             seconds=time.perf_counter() - t0,
             rebuilt_because=None,
             previous=gen.name,
+            unsupported=tuple(scan.unsupported.items()),
         )
 
     def _update(
@@ -709,7 +719,14 @@ class IndexStore:
         warn: Callable[[str], None],
     ) -> UpdateReport:
         t0 = time.perf_counter()
-        files = scan_corpus(corpus)
+        scan = walk_corpus(corpus)
+        limit = self.max_file_bytes
+        files = [f for f in scan.files if f.size <= limit]
+        refused = scan.refused + [
+            Refused(f.source, f.size, f.mtime_ns, too_large_reason(f.size, limit))
+            for f in scan.files
+            if f.size > limit
+        ]
         self.timings = {"scan": time.perf_counter() - t0}
         old: Index | None = None
         old_files: dict[str, _Fingerprint] = {}
@@ -729,13 +746,24 @@ class IndexStore:
         jobs = []
         kept: dict[str, _Fingerprint] = {}
         still_skipped: dict[str, _Skipped] = {}
+        for r in refused:
+            sk = _Skipped(r.size, r.mtime_ns, r.reason)
+            if old_skipped.get(r.source) != sk:  # warned once, until it changes
+                warn(f"skipped {r.source}: {r.reason}")
+            still_skipped[r.source] = sk
         for f in files:
             fp = old_files.get(f.source)
             if fp is not None and fp.size == f.size and fp.mtime_ns == f.mtime_ns:
                 kept[f.source] = fp
                 continue
             sk = old_skipped.get(f.source)
-            if sk is not None and sk.size == f.size and sk.mtime_ns == f.mtime_ns:
+            # A file skipped for its size is read once the limit allows it.
+            if (
+                sk is not None
+                and sk.size == f.size
+                and sk.mtime_ns == f.mtime_ns
+                and not sk.reason.startswith(TOO_LARGE)
+            ):
                 still_skipped[f.source] = sk
                 continue
             jobs.append((f, fp.sha1 if fp is not None else None))
@@ -757,6 +785,7 @@ class IndexStore:
                 spool_dir=new_gen,
                 progress=progress,
                 workers=self.workers,
+                max_file_bytes=limit,
             ):
                 if isinstance(outcome, Unchanged):
                     kept[outcome.source] = _Fingerprint(
@@ -792,6 +821,7 @@ class IndexStore:
                 removed=tuple(removed),
                 unchanged=len(kept),
                 skipped=skipped,
+                unsupported=tuple(scan.unsupported.items()),
                 seconds=time.perf_counter() - t0,
                 rebuilt_because=rebuilt_because,
                 previous=None if old is None else old.path.name,

@@ -17,6 +17,7 @@ from bot.models import Heading
 PLAIN_TEXT_LEVEL = 2  # level 1 is left for the document title
 
 _MAX_CHARS = 90
+_LINE_BLOCK = 1 << 20  # characters of a text split into lines at a time
 _MAX_WORDS = 12
 _MIN_TITLE_CASE = 0.75
 # Words that stay lowercase in title case, so they do not count against it.
@@ -100,40 +101,57 @@ def looks_like_heading(line: str) -> bool:
     return _title_case_ratio(words) >= _MIN_TITLE_CASE
 
 
+def _line_blocks(text: str) -> Iterator[tuple[int, list[str]]]:
+    """``text.split("\n")`` a block of about ``_LINE_BLOCK`` characters at a time, with the
+    offset of each block's first line: a long text's lines are never all held at once."""
+    pos, n = 0, len(text)
+    while True:
+        end = text.find("\n", pos + _LINE_BLOCK) if pos + _LINE_BLOCK < n else -1
+        yield pos, (text[pos:] if end == -1 else text[pos:end]).split("\n")
+        if end == -1:
+            return
+        pos = end + 1
+
+
 def plain_text_headings(text: str) -> tuple[Heading, ...]:
     """Headings of unmarked text: heading-shaped lines followed by a longer paragraph line."""
-    raw = text.split("\n")  # the lines of ``_lines``, without their line breaks
-    stripped = [line.strip() for line in raw]
+    out: list[Heading] = []
     # A heading needs every test below to pass; the cheap ones on its neighbours run first, so
     # the shape test runs on few lines (most lines of prose are not followed by a longer one).
-    following = [""] * len(stripped)  # the next non-empty line after each line
-    nxt = ""
-    for i in range(len(stripped) - 1, -1, -1):
-        following[i] = nxt
-        if stripped[i]:
-            nxt = stripped[i]
-    line_starts: list[int] | None = None
-    out: list[Heading] = []
-    for i, line in enumerate(stripped):
-        if not line or len(line) > _MAX_CHARS or line[0].islower():
-            continue  # the first, cheapest rejections of ``looks_like_heading``
-        nxt = following[i]
-        if len(nxt) <= len(line):
-            continue
-        prev = stripped[i - 1] if i > 0 else ""
-        if prev and prev.endswith((",", "-", "–", "(", "&")):
-            continue  # the line continues a wrapped sentence
-        if len(_WORD.findall(nxt)) < 4 or not looks_like_heading(line):
-            continue
-        if looks_like_heading(nxt) and not nxt.endswith((".", "!", "?", ":")):
-            continue  # a run of short lines (an address, a poem, a table) is not a section start
-        if prev and looks_like_heading(prev):
-            continue  # the end of a run of short lines (an address, a table of contents)
-        if line_starts is None:
-            line_starts = [0, *itertools.accumulate(len(r) + 1 for r in raw)]
-        start = line_starts[i] + len(raw[i]) - len(raw[i].lstrip())
-        out.append(Heading(start, start + len(line), PLAIN_TEXT_LEVEL, line))
+    # Each non-empty line waits in ``pending`` (with its offset and the line before it) until
+    # the next non-empty line is known.
+    pending: tuple[str, int, str] | None = None
+    prev = ""  # the stripped line before the current one
+    for pos, raw_lines in _line_blocks(text):
+        for raw in raw_lines:
+            line = raw.strip()
+            if line:
+                if pending is not None:
+                    heading = _plain_heading(*pending, line)
+                    if heading is not None:
+                        out.append(heading)
+                if len(line) <= _MAX_CHARS and not line[0].islower():
+                    pending = (line, pos + len(raw) - len(raw.lstrip()), prev)
+                else:
+                    pending = None  # the first, cheapest rejections of ``looks_like_heading``
+            prev = line
+            pos += len(raw) + 1
     return tuple(out)
+
+
+def _plain_heading(line: str, start: int, prev: str, nxt: str) -> Heading | None:
+    """``line`` as a heading, given the line before it and the next non-empty line, or None."""
+    if len(nxt) <= len(line):
+        return None
+    if prev and prev.endswith((",", "-", "–", "(", "&")):
+        return None  # the line continues a wrapped sentence
+    if len(_WORD.findall(nxt)) < 4 or not looks_like_heading(line):
+        return None
+    if looks_like_heading(nxt) and not nxt.endswith((".", "!", "?", ":")):
+        return None  # a run of short lines (an address, a poem, a table) is not a section start
+    if prev and looks_like_heading(prev):
+        return None  # the end of a run of short lines (an address, a table of contents)
+    return Heading(start, start + len(line), PLAIN_TEXT_LEVEL, line)
 
 
 # --- markdown -----------------------------------------------------------------------------
@@ -204,7 +222,7 @@ def markdown_headings(text: str) -> tuple[Heading, ...]:
                         content_start,
                         content_start + len(rest),
                         len(m.group(1)),
-                        strip_inline_markdown(rest),
+                        strip_permalink(strip_inline_markdown(rest)),
                     )
                 )
             prev, blank_before = None, False
@@ -220,7 +238,7 @@ def markdown_headings(text: str) -> tuple[Heading, ...]:
                     ps + lead,
                     ps + lead + len(content),
                     1 if m.group(1)[0] == "=" else 2,
-                    strip_inline_markdown(content),
+                    strip_permalink(strip_inline_markdown(content)),
                 )
             )
             prev, blank_before = None, False
@@ -232,4 +250,87 @@ def markdown_headings(text: str) -> tuple[Heading, ...]:
         prev_is_paragraph_start = can_head and (blank_before or prev is None)
         prev = (s, e) if can_head else None
         blank_before = False
+    return tuple(out)
+
+
+# --- permalink marks ------------------------------------------------------------------------
+
+# Documentation generators end each heading with a link to itself: Sphinx and mkdocs write "¶",
+# others "#", "§" or a link emoji. It is not part of the section's name.
+# "#" only after a space, so "C#" keeps its name.
+_PERMALINK = re.compile(r"(?:[ \t\u00a0]*[¶§\U0001f517]|[ \t\u00a0]+#)+[ \t\u00a0]*$")
+
+
+def strip_permalink(text: str) -> str:
+    """``text`` without a trailing permalink mark (``Install ¶`` → ``Install``); a heading that
+    is nothing but the mark is kept as it is."""
+    stripped = _PERMALINK.sub("", text)
+    return stripped if stripped.strip() else text
+
+
+# --- reStructuredText -----------------------------------------------------------------------
+
+# Any printable non-alphanumeric ASCII character may adorn a reST section title.
+_ADORNMENT = re.compile(r"""([!-/:-@\[-`{-~])\1*[ \t]*$""")
+_RST_ROLE = re.compile(r":[\w.+-]+:`([^`]*)`")
+_RST_LINK = re.compile(r"`([^`<]*?)\s*<[^>]*>`__?")
+_RST_MARKS = re.compile(r"(``|\*\*|\*|`)(?=\S)(.+?)(?<=\S)\1_{0,2}")
+
+
+def strip_inline_rst(text: str) -> str:
+    """Heading text as read: roles, links, emphasis and literals reduced to their words."""
+    text = _RST_LINK.sub(r"\1", _RST_ROLE.sub(r"\1", text))
+    text = _RST_MARKS.sub(r"\2", text)
+    return " ".join(text.split())
+
+
+def _adornment(line: str) -> str | None:
+    """The character of an adornment line (``=====``), or None."""
+    m = _ADORNMENT.match(line)
+    return m.group(1) if m and len(line.rstrip()) >= 2 else None
+
+
+def rst_headings(text: str) -> tuple[Heading, ...]:
+    """Section titles of reStructuredText: a title line under an optional overline and over an
+    underline of one repeated punctuation character, at least as long as the title. Levels
+    follow the order in which each adornment style first appears, as docutils assigns them;
+    the adornment lines are not part of the heading."""
+    raw = text.split("\n")
+    starts = [0, *itertools.accumulate(len(r) + 1 for r in raw)]
+    styles: list[tuple[str, bool]] = []
+    out: list[Heading] = []
+    i = 0
+    while i + 1 < len(raw):
+        line = raw[i]
+        over = _adornment(line)
+        if (
+            over is not None
+            and i + 2 < len(raw)
+            and raw[i + 1].strip()
+            and _adornment(raw[i + 2]) == over
+            and len(raw[i + 2].rstrip()) == len(line.rstrip())
+            and len(raw[i + 1].strip()) <= len(line.rstrip())
+        ):
+            title_line, style, after = i + 1, (over, True), i + 3
+        elif (
+            line.strip()
+            and not line[0].isspace()
+            and over is None
+            and (i == 0 or not raw[i - 1].strip())
+            and (under := _adornment(raw[i + 1])) is not None
+            and len(raw[i + 1].rstrip()) >= min(len(line.rstrip()), 4)
+        ):
+            title_line, style, after = i, (under, False), i + 2
+        else:
+            i += 1
+            continue
+        if style not in styles:
+            styles.append(style)
+        content = raw[title_line]
+        lead = len(content) - len(content.lstrip())
+        start = starts[title_line] + lead
+        name = strip_permalink(strip_inline_rst(content))
+        if name:
+            out.append(Heading(start, start + len(content.strip()), styles.index(style) + 1, name))
+        i = after
     return tuple(out)

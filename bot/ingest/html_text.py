@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from bot.ingest.headings import strip_permalink
 from bot.models import Heading
 
 # Content that is never read as part of the page.
@@ -20,6 +21,10 @@ _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _WHITESPACE = re.compile(r"\s+")
 
 
+def _is_permalink(attrs: list[tuple[str, str | None]]) -> bool:
+    return any(name == "class" and "headerlink" in (value or "").split() for name, value in attrs)
+
+
 class _Extractor(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -32,6 +37,7 @@ class _Extractor(HTMLParser):
         self.in_title = False
         self.title_parts: list[str] = []
         self.pre_depth = 0
+        self.permalink_depth = 0  # open <a class="headerlink"> elements, skipped
         self.open_heading: tuple[int, int | None] | None = None  # (level, start offset)
         self.headings: list[Heading] = []
 
@@ -81,6 +87,11 @@ class _Extractor(HTMLParser):
         if tag in _SKIP:
             self.skip_depth += 1
             return
+        if tag == "a" and _is_permalink(attrs):
+            # Sphinx's and mkdocs' "¶" after each heading: a link to itself, not text.
+            self.permalink_depth += 1
+            self.skip_depth += 1
+            return
         if tag == "head":
             self.in_head = True
         elif tag == "body":
@@ -102,7 +113,9 @@ class _Extractor(HTMLParser):
             self._break()
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP:
+        if tag in _SKIP or (tag == "a" and self.permalink_depth):
+            if tag == "a":
+                self.permalink_depth -= 1
             self.skip_depth = max(0, self.skip_depth - 1)
             return
         if tag == "head":
@@ -132,7 +145,7 @@ class _Extractor(HTMLParser):
         if start is None:
             return
         text = "".join(self.parts)[start:] if len(self.parts) < 64 else self._tail(start)
-        stripped = text.rstrip()
+        stripped = strip_permalink(text.rstrip())
         if stripped:
             self.headings.append(Heading(start, start + len(stripped), level, stripped))
 

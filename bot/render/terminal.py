@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from rich.text import Text
 
 from bot.models import Answer, Explanation, Hit
+from bot.render.clean import terminal_safe
 
 NOT_FOUND = "Not found in the documents."
 _SNIPPET_CHARS = 240
@@ -15,11 +14,11 @@ _SNIPPET_CHARS = 240
 def location(source: str, section: str | None, line: int) -> str:
     """``doc.txt › Section · line 9``: where a reader finds the passage."""
     parts = source if not section else f"{source} › {section}"
-    return f"{parts} · line {line}"
+    return terminal_safe(f"{parts} · line {line}")
 
 
 def _snippet(text: str, limit: int = _SNIPPET_CHARS) -> str:
-    flat = " ".join(text.split())
+    flat = " ".join(terminal_safe(text).split())
     if len(flat) <= limit:
         return flat
     cut = flat.rfind(" ", 0, limit)
@@ -51,22 +50,23 @@ def render_answer(answer: Answer, *, color: bool) -> Text:
     assert span is not None
     s, e = span
     sentence = answer.sentence
-    out.append(f"{answer.answer}\n", "bold green" if color else "")
-    out.append("  " + sentence[:s])
+    # Each piece is cleaned on its own, so the span's offsets into the sentence stay true.
+    before, span_text, after = (
+        terminal_safe(t) for t in (sentence[:s], sentence[s:e], sentence[e:])
+    )
+    out.append(f"{terminal_safe(answer.answer or '')}\n", "bold green" if color else "")
+    out.append("  " + before)
     if color:
-        out.append(sentence[s:e], "bold black on yellow")
+        out.append(span_text, "bold black on yellow")
     else:
-        out.append(f"[{sentence[s:e]}]")
-    out.append(sentence[e:] + "\n")
+        out.append(f"[{span_text}]")
+    out.append(after + "\n")
     out.append(f"  — {location(cite.source, cite.section, cite.line)}", "cyan" if color else "")
     out.append(f"  (confidence {answer.confidence:.2f})\n", "dim" if color else "")
     return out
 
 
 EXPLAINED_CHUNKS = 5
-# C0/C1 controls (escape sequences could restyle or rewrite the terminal); tab and newline
-# are flattened with the other whitespace by ``_snippet``.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _score(value: float | None) -> str:
@@ -84,7 +84,7 @@ def render_explanation(answer: Answer, ex: Explanation, *, color: bool) -> Text:
         if i:
             out.append(", ")
         shown = t.word if t.word.casefold() == t.term else f"{t.word} → {t.term}"
-        out.append(shown, ("green" if t.found else "red") if color else "")
+        out.append(terminal_safe(shown), ("green" if t.found else "red") if color else "")
         if not t.found:
             out.append(" (not found)", dim)
     out.append("\n" if ex.terms else "(none: every word is a stop word)\n")
@@ -97,7 +97,7 @@ def render_explanation(answer: Answer, ex: Explanation, *, color: bool) -> Text:
     out.append(f"  span score: {_score(ex.score)}")
     if ex.runner_up is not None:
         out.append(" vs runner-up ")
-        out.append(f"“{_snippet(_CONTROL.sub('', ex.runner_up), 80)}”", dim)
+        out.append(f"“{_snippet(ex.runner_up, 80)}”", dim)
         out.append(f" {_score(ex.runner_up_score)}")
     out.append(f"\n  no-answer score: {_score(ex.no_answer_score)}\n")
     verdict = "answered" if answer.answered else "withheld"

@@ -219,12 +219,12 @@ def test_unreadable_files_are_skipped_and_retried_when_changed(make_store, corpu
     warnings = []
     store = make_store()
     report = store.update(corpus, warn=warnings.append)
-    assert report.skipped == (("bad.txt", "binary file"),)
-    assert warnings == ["skipped bad.txt: binary file"]
+    assert report.skipped == (("bad.txt", "binary file (it holds NUL bytes)"),)
+    assert warnings == ["skipped bad.txt: binary file (it holds NUL bytes)"]
     warnings.clear()
     report = store.update(corpus, warn=warnings.append)
     assert warnings == [] and not report.changed_anything
-    assert report.skipped == (("bad.txt", "binary file"),)
+    assert report.skipped == (("bad.txt", "binary file (it holds NUL bytes)"),)
     (corpus / "bad.txt").write_text("Now it is readable text.", encoding="utf-8")
     report = store.update(corpus, warn=warnings.append)
     assert report.added == ("bad.txt",) and report.skipped == ()

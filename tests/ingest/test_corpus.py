@@ -13,7 +13,9 @@ def touch(root: Path, rel: str, text: str = "x") -> None:
 
 
 def test_supported_suffixes():
-    assert {".txt", ".md", ".markdown", ".html", ".htm", ".pdf"} == SUPPORTED_SUFFIXES
+    assert {
+        ".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".pdf", ".docx"
+    } == SUPPORTED_SUFFIXES  # fmt: skip
 
 
 def test_scan_recurses_sorts_and_skips_hidden_and_unsupported(tmp_path):

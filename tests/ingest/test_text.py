@@ -59,19 +59,19 @@ def test_latin1_fallback(read):
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("data", "reason"),
     [
-        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
-        b"text with a \x00 nul byte in it",
-        bytes(range(1, 32)) * 40,
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file (it holds NUL bytes)"),
+        (b"text with a \x00 nul byte in it", "binary file (it holds NUL bytes)"),
+        (bytes(range(1, 32)) * 40, "binary file (it holds control characters)"),
     ],
 )
-def test_binary_is_unreadable(read, data):
+def test_binary_is_unreadable(read, data, reason):
     with pytest.raises(UnreadableFile) as err:
         read("blob.txt", data)
-    assert err.value.reason == "binary file"
+    assert err.value.reason == reason
     assert err.value.source == "blob.txt"
-    assert str(err.value) == "binary file"
+    assert str(err.value) == reason
 
 
 @pytest.mark.parametrize("data", [b"", b"   \n\t\n  ", b"\xef\xbb\xbf\n"])
