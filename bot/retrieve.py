@@ -16,6 +16,7 @@ from bot.analyze import Analyzer
 from bot.index import Index, memo_idf
 from bot.models import Chunk, Hit
 from bot.sentences import split_sentences
+from bot.spelling import corrected
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,13 @@ def rerank(
     return [(c, v) for _, _, c, v in head] + [(c, s / best) for c, s in scored[params.depth :]]
 
 
+def question_terms(index: Index, analyzer: Analyzer, question: str) -> list[str]:
+    """The question's terms, a misspelt one replaced by the index term it was meant as."""
+    terms = analyzer.terms(question)
+    fixes = dict(corrected(index, terms))
+    return [fixes.get(t, t) for t in terms] if fixes else terms
+
+
 def retrieve(
     index: Index, analyzer: Analyzer, question: str, k: int, params: Rerank | None = None
 ) -> list[Hit]:
@@ -108,7 +116,7 @@ def retrieve(
     the best", and that must agree with the order it is handed.
     """
     params = params or RERANK
-    terms = analyzer.terms(question)
+    terms = question_terms(index, analyzer, question)
     if not terms or k <= 0:
         return []
     # Always rerank the same head, so the first k hits do not depend on k.

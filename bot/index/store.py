@@ -308,6 +308,7 @@ class Index:
         self._files = _map_file(gen / "files.json")
         self._check_bounds(p, counts["lines"])
         self._vocab = {t: i for i, t in enumerate(vocab)}
+        self._terms: Sequence[str] = vocab
         self._doc_index = {s: i for i, s in enumerate(self._sources)}
         self._cache: OrderedDict[str, Document] = OrderedDict()
         self._texts_cache: OrderedDict[str, str] = OrderedDict()
@@ -476,6 +477,10 @@ class Index:
         if d is None:
             raise KeyError(source)
         return range(int(self._doc_chunks[d]), int(self._doc_chunks[d + 1]))
+
+    def vocabulary(self) -> Sequence[str]:
+        """Every term of the index, in term-id order."""
+        return self._terms
 
     def vocabulary_size(self) -> int:
         return len(self._vocab)
