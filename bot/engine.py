@@ -26,6 +26,7 @@ from bot.index import BM25Params, Index, IndexStore, IndexUnusable, IndexWriteEr
 from bot.ingest import DEFAULT_MAX_FILE_BYTES
 from bot.models import Answer, Explanation, Extraction, Hit, IndexStats, QueryTerm, UpdateReport
 from bot.retrieve import Rerank, retrieve
+from bot.spelling import corrected
 
 # Questions are matched against chunks of a few hundred tokens; anything far longer is a paste,
 # not a question, and would only slow retrieval down.
@@ -281,21 +282,29 @@ class Engine:
             citations=citations,
             sources=tuple(hits[:top_k]),
             took_ms=(time.perf_counter() - t0) * 1000,
-            explanation=self._explain(q, hits, found) if explain else None,
+            explanation=self._explain(index, q, hits, found) if explain else None,
         )
 
-    def _explain(self, q: str, hits: list[Hit], found: Extraction | None) -> Explanation:
-        # The chunks the extractor read: the question's terms are "found" when one of them has it.
+    def _explain(
+        self, index: Index, q: str, hits: list[Hit], found: Extraction | None
+    ) -> Explanation:
+        # The chunks the extractor read: a question term is "found" when one of them has it
+        # (the term it was corrected to, for a misspelt word).
         present: set[str] = set()
         for h in hits:
             present.update(self.analyzer.sentence_terms(h.chunk.text))
+        tokens = list(self.analyzer.tokens(q))
+        fixes = dict(corrected(index, [t.term for t in tokens]))
         terms: list[QueryTerm] = []
         seen: set[str] = set()
-        for token in self.analyzer.tokens(q):
+        for token in tokens:
             if token.term not in seen:
                 seen.add(token.term)
                 word = q[token.start : token.end]
-                terms.append(QueryTerm(word, token.term, token.term in present))
+                meant = fixes.get(token.term)
+                terms.append(
+                    QueryTerm(word, token.term, (meant or token.term) in present, corrected=meant)
+                )
         return Explanation(
             terms=tuple(terms),
             chunks=tuple(hits),

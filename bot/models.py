@@ -123,6 +123,7 @@ class QueryTerm:
     word: str  # as typed
     term: str  # the analysed (normalised, stemmed) term the index is searched with
     found: bool  # in at least one of the chunks handed to the extractor
+    corrected: str | None = None  # the index term a misspelt word was matched to
 
 
 @dataclass(frozen=True, slots=True)

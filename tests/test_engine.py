@@ -244,6 +244,13 @@ def test_explain_reports_terms_chunks_scores_and_threshold(engine: Engine):
     assert ex.threshold == engine.options.min_confidence <= a.confidence
 
 
+def test_explain_shows_what_a_misspelt_word_was_read_as(engine: Engine):
+    a = engine.ask("what is the capasity of ceccot", explain=True)
+    assert "40,000 inmates" in a.sources[0].chunk.text  # retrieval reads the words as meant
+    fixed = {t.word: t.corrected for t in a.explanation.terms}
+    assert fixed == {"capasity": "capac", "ceccot": "cecot"}
+
+
 def test_explain_of_a_withheld_answer_marks_missing_terms(engine: Engine):
     a = engine.ask("What is the capital of France?", explain=True)
     ex = a.explanation

@@ -208,11 +208,12 @@ def explain_embed(answer: Answer, ex: Explanation, *, changed: bool = False) -> 
     embed = discord.Embed(title="Why this answer?", colour=ANSWERED_COLOUR)
     terms = []
     for t in ex.terms:
+        used = t.corrected or t.term
         shown = (
-            escape(t.word)
-            if t.word.casefold() == t.term
-            else f"{escape(t.word)} → {escape(t.term)}"
+            escape(t.word) if t.word.casefold() == used else f"{escape(t.word)} → {escape(used)}"
         )
+        if t.corrected:
+            shown += " (spelling corrected)"
         terms.append(f"{shown} {'✓' if t.found else '✗ (not in the chunks)'}")
     description = fit(flatten(answer.question).strip(), SNIPPET_BUDGET)
     joined = ", ".join(terms) if terms else "none (only stop words)"

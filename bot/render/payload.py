@@ -52,7 +52,10 @@ def _round(value: float | None) -> float | None:
 
 def explanation_payload(ex: Explanation) -> dict[str, Any]:
     return {
-        "terms": [{"word": t.word, "term": t.term, "found": t.found} for t in ex.terms],
+        "terms": [
+            {"word": t.word, "term": t.term, "corrected": t.corrected, "found": t.found}
+            for t in ex.terms
+        ],
         "chunks": [
             {
                 "source": h.chunk.source,

@@ -83,8 +83,11 @@ def render_explanation(answer: Answer, ex: Explanation, *, color: bool) -> Text:
     for i, t in enumerate(ex.terms):
         if i:
             out.append(", ")
-        shown = t.word if t.word.casefold() == t.term else f"{t.word} → {t.term}"
+        used = t.corrected or t.term
+        shown = t.word if t.word.casefold() == used else f"{t.word} → {used}"
         out.append(terminal_safe(shown), ("green" if t.found else "red") if color else "")
+        if t.corrected:
+            out.append(" (spelling corrected)", dim)
         if not t.found:
             out.append(" (not found)", dim)
     out.append("\n" if ex.terms else "(none: every word is a stop word)\n")

@@ -105,7 +105,7 @@ def test_explanation_lists_terms_chunks_scores_and_the_decision():
 def test_explanation_in_the_json_answer():
     payload = answer_payload(explained())
     ex = payload["explanation"]
-    assert ex["terms"][1] == {"word": "jail", "term": "jail", "found": False}
+    assert ex["terms"][1] == {"word": "jail", "term": "jail", "corrected": None, "found": False}
     assert ex["chunks"] == [
         {"source": "doc.txt", "section": "What is the CECOT?", "line": 9, "score": 3.2}
     ]
