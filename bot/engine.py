@@ -100,6 +100,10 @@ class Engine:
         self._warn = warn or (lambda _msg: None)
         self._refresh_lock = threading.Lock()
         self._index: Index | None = None
+        # The generation the last ``refresh`` reported: the next one counts changes against it,
+        # even if this engine has followed a generation another process wrote since (any
+        # access to ``index`` follows the disk).
+        self._reported: Index | None = None
         # What ``store.live_mark`` said when ``_index`` was chosen; a different mark means
         # another generation may be live on disk.
         self._mark: tuple[int, int, int] | None = None
@@ -195,17 +199,20 @@ class Engine:
         """Bring the index up to date with the corpus; answers keep using the old one until the
         new generation is complete, then switch in one assignment.
 
-        The report counts what changed since the generation this engine answered from, also
-        when another process had switched the index since (then the update itself may have
-        found nothing to do)."""
+        The report counts what changed since the generation the previous refresh reported
+        (the bot's last /reindex, or its start), also when another process had switched the
+        index since and this engine followed it (then the update itself may have found nothing
+        to do)."""
         with self._refresh_lock, self._follow_lock:
-            served = self._index
+            held = self._index
+            served = self._reported or held
             report = self.store.update(self.corpus, progress=progress, warn=self._warn)
-            index = served
-            if served is None or report.changed_anything or report.previous != served.path.name:
+            index = held
+            if held is None or report.changed_anything or report.previous != held.path.name:
                 index = self._load_live()
-            if served is not None and index is not served and report.previous != served.path.name:
+            if served is not None and report.previous != served.path.name:
                 report = _since(served, index, report)
+            self._reported = index
             return report
 
     @property

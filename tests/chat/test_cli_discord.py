@@ -293,11 +293,12 @@ async def test_a_signal_stops_the_bot_and_every_process_it_started(
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the index builds in parallel on 2+ cores")
 async def test_sigterm_during_the_start_up_index_build_leaves_nothing(tmp_path: Path) -> None:
-    # Enough text for a parallel build that runs for a while (worker processes, forked).
-    text = (ROOT / "README.md").read_text() + (ROOT / "docs" / "quality.md").read_text()
+    # Enough text for a parallel build that runs for seconds (worker processes, forked), so
+    # the poll below sees the workers whatever the machine's speed.
+    text = 4 * ((ROOT / "README.md").read_text() + (ROOT / "docs" / "discord.md").read_text())
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    for i in range(64):
+    for i in range(128):
         (corpus / f"doc{i}.md").write_text(f"# Document {i}\n\nmarker{i} {text}", encoding="utf-8")
     env = clean_env(DISCORD_TOKEN="not-used", DISCORD_API_BASE="http://127.0.0.1:9/api")
     log_path = tmp_path / "bot.log"
