@@ -10,13 +10,9 @@ operators' configuration and stays until the channel is turned off.
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
-from bot.feedback import empty_wal
+from bot.feedback import SQLiteFile, empty_wal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS autoanswer_channels (
@@ -34,25 +30,8 @@ CREATE TABLE IF NOT EXISTS autoanswered_threads (
 """
 
 
-class AutoAnswerState:
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._ready = False
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        if not self._ready:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=10)
-        try:
-            if not self._ready:
-                con.execute("PRAGMA journal_mode=WAL")
-                con.executescript(_SCHEMA)
-                self._ready = True
-            with con:
-                yield con
-        finally:
-            con.close()
+class AutoAnswerState(SQLiteFile):
+    SCHEMA = _SCHEMA
 
     def set_channel(self, guild_id: int, channel_id: int, on: bool, by: int) -> bool:
         """Turn auto-answer on or off in a channel; False when it already was so."""

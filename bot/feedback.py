@@ -99,7 +99,12 @@ def cited_passage(answer: Answer) -> tuple[str, int, int] | None:
     return None
 
 
-class FeedbackStore:
+class SQLiteFile:
+    """A state file: created with ``SCHEMA`` on first use, write-ahead logged, and one
+    transaction per ``_db`` block (committed on success)."""
+
+    SCHEMA = ""
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._ready = False
@@ -112,12 +117,16 @@ class FeedbackStore:
         try:
             if not self._ready:
                 con.execute("PRAGMA journal_mode=WAL")
-                con.executescript(_SCHEMA)
+                con.executescript(self.SCHEMA)
                 self._ready = True
-            with con:  # one transaction, committed on success
+            with con:
                 yield con
         finally:
             con.close()
+
+
+class FeedbackStore(SQLiteFile):
+    SCHEMA = _SCHEMA
 
     def record_answer(self, answer: Answer, user_id: int | None) -> int:
         """Store one answer (answered or not); returns the id the buttons refer to."""
