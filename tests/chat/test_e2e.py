@@ -4,6 +4,7 @@ wire (REST bodies, gateway frames) or on the bot's SQLite state."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import shutil
@@ -382,10 +383,19 @@ async def test_handler_error_apologises_and_bot_stays_up(
 ) -> None:
     state = tmp_path / "state"
     async with running_bot(standin, shared_engine, tmp_path, db_path=state / "bot.sqlite3"):
-        # The state folder turns into a plain file under the running bot: storing the answer
-        # fails inside the handler.
-        shutil.rmtree(state)
-        state.write_text("not a folder")
+        # The state file turns into a folder under the running bot: storing the answer fails
+        # inside the handler. The bot's start-up pruning may be creating or writing the file
+        # right now, so the swap is retried until it holds.
+        db = state / "bot.sqlite3"
+        for _ in range(100):
+            with contextlib.suppress(FileNotFoundError):
+                db.unlink()
+            try:
+                db.mkdir(parents=True)
+                break
+            except FileExistsError:
+                await asyncio.sleep(0.05)
+        assert db.is_dir()
         since = len(standin.requests)
         it = await standin.slash("ask", {"question": CAPACITY_Q})
         rec = await reply_to(standin, it, since)
