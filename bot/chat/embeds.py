@@ -14,6 +14,7 @@ from discord.utils import escape_mentions
 
 from bot import __version__
 from bot.models import Answer, Explanation, Hit
+from bot.render.explain import decision, score_text
 
 NOT_FOUND = "I couldn't find that in the documents."
 SHORTENED = " *(answer shortened)*"
@@ -196,10 +197,6 @@ RUNNER_UP_BUDGET = 200
 CHANGED = "The documents changed since that answer; this explains the answer they give now."
 
 
-def _score(value: float | None) -> str:
-    return "none" if value is None else f"{value:.2f}"
-
-
 def explain_embed(answer: Answer, ex: Explanation, *, changed: bool = False) -> discord.Embed:
     """Why ``answer`` was given or withheld (the ephemeral "Why this answer?" reply): the
     question's terms as matched, the chunks looked in with their retrieval scores, the span's
@@ -233,16 +230,12 @@ def explain_embed(answer: Answer, ex: Explanation, *, changed: bool = False) -> 
             where = location(h.chunk.source, h.chunk.section, h.chunk.line)
             lines.append(fit(f"{h.rank + 1}. {where}", per_line - len(score)) + score)
         embed.add_field(name="Chunks (retrieval score)", value="\n".join(lines), inline=False)
-    scores = [f"Answer span: {_score(ex.score)}"]
+    scores = [f"Answer span: {score_text(ex.score)}"]
     if ex.runner_up is not None:
         runner = fit(flatten(ex.runner_up).strip(), RUNNER_UP_BUDGET) or ELLIPSIS
-        scores.append(f"Runner-up span: “{runner}” {_score(ex.runner_up_score)}")
-    scores.append(f"No-answer score: {_score(ex.no_answer_score)}")
-    verdict = "answered" if answer.answered else "withheld"
-    sign = "≥" if answer.confidence >= ex.threshold else "<"
-    scores.append(
-        f"Confidence {answer.confidence:.2f} {sign} threshold {ex.threshold:.2f}: {verdict}"
-    )
+        scores.append(f"Runner-up span: “{runner}” {score_text(ex.runner_up_score)}")
+    scores.append(f"No-answer score: {score_text(ex.no_answer_score)}")
+    scores.append(decision(answer, ex).capitalize())
     embed.add_field(name="Scores", value="\n".join(scores), inline=False)
     embed.set_footer(text=_footer(answer))
     return _enforce_total(embed)

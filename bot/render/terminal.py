@@ -6,6 +6,7 @@ from rich.text import Text
 
 from bot.models import Answer, Explanation, Hit
 from bot.render.clean import terminal_safe
+from bot.render.explain import decision, score_text
 
 NOT_FOUND = "Not found in the documents."
 _SNIPPET_CHARS = 240
@@ -69,10 +70,6 @@ def render_answer(answer: Answer, *, color: bool) -> Text:
 EXPLAINED_CHUNKS = 5
 
 
-def _score(value: float | None) -> str:
-    return "none" if value is None else f"{value:.2f}"
-
-
 def render_explanation(answer: Answer, ex: Explanation, *, color: bool) -> Text:
     """Why ``answer`` was given or withheld: the question's terms as matched, the chunks looked
     in, the span's score against the runner-up and the no-answer score, and the threshold."""
@@ -97,15 +94,11 @@ def render_explanation(answer: Answer, ex: Explanation, *, color: bool) -> Text:
         out.append(f"  {h.score:.2f}\n", dim)
     if len(ex.chunks) > EXPLAINED_CHUNKS:
         out.append(f"    … and {len(ex.chunks) - EXPLAINED_CHUNKS} more\n", dim)
-    out.append(f"  span score: {_score(ex.score)}")
+    out.append(f"  span score: {score_text(ex.score)}")
     if ex.runner_up is not None:
         out.append(" vs runner-up ")
         out.append(f"“{_snippet(ex.runner_up, 80)}”", dim)
-        out.append(f" {_score(ex.runner_up_score)}")
-    out.append(f"\n  no-answer score: {_score(ex.no_answer_score)}\n")
-    verdict = "answered" if answer.answered else "withheld"
-    sign = "≥" if answer.confidence >= ex.threshold else "<"
-    out.append(
-        f"  confidence {answer.confidence:.2f} {sign} threshold {ex.threshold:.2f}: {verdict}\n"
-    )
+        out.append(f" {score_text(ex.runner_up_score)}")
+    out.append(f"\n  no-answer score: {score_text(ex.no_answer_score)}\n")
+    out.append(f"  {decision(answer, ex)}\n")
     return out
